@@ -1,0 +1,2 @@
+// placeholder: replaced by the GGUF reader implementation
+#include "runtime/gguf/gguf.h"

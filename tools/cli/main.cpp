@@ -1,0 +1,28 @@
+// `tessera`: the command-line front end (devices, info; run/chat/serve/bench come later).
+#include <cstdio>
+#include <exception>
+
+#include "tools/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tessera: Gemma 4 on any Vulkan GPU"};
+  app.require_subcommand(1);
+  tessera::cli::GlobalOptions global;
+  app.add_option("--device", global.device, "Vulkan device: index or name substring (default: best)");
+  app.add_option("--profile", global.profile,
+                 "force a device profile onto the device (adreno-x1-85, intel-xe2, amd-rdna3, nvidia-ampere, minimal); "
+                 "also TESSERA_DEVICE_PROFILE");
+  app.add_flag("--validation", global.validation, "enable the Vulkan validation layers");
+  int exit_code = 0;
+  tessera::cli::add_devices_command(app, global, exit_code);
+  tessera::cli::add_info_command(app, global, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tessera: error: %s\n", e.what());
+    return 1;
+  }
+  return exit_code;
+}

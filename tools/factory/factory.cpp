@@ -1,0 +1,2 @@
+// placeholder: replaced by the factory implementation
+namespace tessera::factory {}

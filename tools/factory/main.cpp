@@ -1,0 +1,2 @@
+// tessera-factory (placeholder until its implementation lands).
+int main() { return 1; }
