@@ -45,6 +45,7 @@ struct DeviceCaps {
   std::uint32_t driver_version = 0;
   std::uint32_t api_version = 0;
   DeviceType type = DeviceType::Other;
+  std::string profile;           // device profile forced onto these caps; empty = the real device
   std::uint8_t pipeline_cache_uuid[16] = {};
 
   // Subgroups
@@ -53,6 +54,7 @@ struct DeviceCaps {
   std::uint32_t subgroup_max = 0;
   bool subgroup_size_control = false;   // VK_EXT_subgroup_size_control / 1.3
   bool compute_full_subgroups = false;
+  std::uint32_t max_compute_workgroup_subgroups = 0;  // maxComputeWorkgroupSubgroups; 0 when unknown
   bool subgroup_arithmetic = false;     // subgroupAdd etc. in compute
   bool subgroup_shuffle = false;
   bool subgroup_clustered = false;

@@ -24,7 +24,11 @@ enum class ValueType : std::uint32_t {
   U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, BOOL = 7,
   STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12,
 };
-std::string_view value_type_name(ValueType t);
+std::string_view value_type_name(ValueType t);  // "u32", "string", "array", ...; "?" if unknown
+
+// GGML name of any type id found in tensor infos ("Q2_K" for 10), including the ones tessera does
+// not support; empty for ids GGML never defined. Used to say "unsupported type Q2_K (id 10)".
+std::string_view ggml_type_name(std::uint32_t id);
 
 // One metadata value. Arrays hold their elements in a typed vector (strings as std::string).
 struct Value {
@@ -43,6 +47,12 @@ struct Value {
   std::size_t array_size() const;
 };
 
+// Short type description: "u32", "string", "array[string; 262144]".
+std::string describe_type(const Value& v);
+// Human-readable value for listings: strings quoted and escaped (cut after `max_string` bytes),
+// arrays as their first `max_items` items followed by "... (N items)".
+std::string format_value(const Value& v, std::size_t max_items = 6, std::size_t max_string = 96);
+
 struct TensorInfo {
   std::string name;
   DType type = DType::F32;
@@ -58,13 +68,19 @@ class File {
  public:
   // Opens and validates `path`; throws tessera::Error "[gguf] <path>: <what is wrong>".
   static File open(const std::filesystem::path& path);
+  // Parses a GGUF held in memory, with `name` standing in for the path in messages. For tests
+  // and fuzzing: sanitizers see any read past the end of a heap buffer, not of a mapping.
+  static File from_bytes(std::vector<std::byte> bytes, const std::string& name = "<memory>");
 
-  const std::filesystem::path& path() const { return map_.path(); }
+  const std::filesystem::path& path() const { return path_; }
   std::uint32_t version() const { return version_; }
   std::uint64_t alignment() const { return alignment_; }
   std::uint64_t data_offset() const { return data_offset_; }  // absolute start of tensor data
-  std::uint64_t file_size() const { return map_.size(); }
-  const MappedFile& mapping() const { return map_; }
+  std::uint64_t file_size() const { return bytes_.size(); }
+  const MappedFile& mapping() const { return map_; }  // empty for from_bytes() files
+  std::span<const std::byte> bytes() const { return bytes_; }  // the whole file
+  // general.architecture, or "" when the key is absent.
+  std::string architecture() const;
 
   // Metadata in file order.
   const std::vector<std::pair<std::string, Value>>& metadata() const { return kv_; }
@@ -91,7 +107,12 @@ class File {
   std::span<const std::byte> data(const TensorInfo& t) const;
 
  private:
+  void parse();
+
   MappedFile map_;
+  std::vector<std::byte> owned_;  // from_bytes() storage
+  std::span<const std::byte> bytes_;  // the whole file: map_ or owned_
+  std::filesystem::path path_;
   std::uint32_t version_ = 0;
   std::uint64_t alignment_ = kDefaultAlignment;
   std::uint64_t data_offset_ = 0;

@@ -1,0 +1,76 @@
+// GpuTest fixture (see gpu_test.h).
+#include "tests/common/gpu_test.h"
+
+#include <cstdio>
+
+#include "engine/vk.h"
+
+namespace tessera {
+namespace {
+
+struct SuiteState {
+  std::unique_ptr<Context> ctx;
+  std::string error;         // why there is no Context
+  bool unavailable = false;  // no Vulkan at all: skip rather than fail
+};
+
+SuiteState& state() {
+  static SuiteState s;  // one suite runs at a time
+  return s;
+}
+
+}  // namespace
+
+::testing::AssertionResult validation_clean(const Context& ctx, std::uint64_t baseline) {
+  const std::uint64_t n = ctx.validation_error_count();
+  if (n <= baseline) return ::testing::AssertionSuccess();
+  auto r = ::testing::AssertionFailure();
+  r << (n - baseline) << " Vulkan validation error(s):";
+  for (const std::string& m : ctx.validation_messages())
+    if (m.rfind("ERROR ", 0) == 0) r << "\n  " << m;
+  return r;
+}
+
+void GpuTest::SetUpTestSuite() {
+  SuiteState& s = state();
+  s = SuiteState{};
+  try {
+    s.ctx = Context::create(EngineOptions::from_env());
+  } catch (const VulkanUnavailable& e) {
+    s.error = e.what();
+    s.unavailable = true;
+  } catch (const std::exception& e) {
+    s.error = e.what();
+  }
+}
+
+void GpuTest::TearDownTestSuite() { state() = SuiteState{}; }
+
+void GpuTest::SetUp() {
+  SuiteState& s = state();
+  if (!s.ctx) {
+    if (s.unavailable) GTEST_SKIP() << "no Vulkan device: " << s.error;
+    FAIL() << "Context creation failed: " << s.error;
+  }
+  static bool warned = false;
+  if (!warned && env_options().validation && !s.ctx->validation_enabled()) {
+    warned = true;
+    std::fprintf(stderr, "note: TESSERA_VALIDATION=1 but the validation layer is not active; errors are not counted\n");
+  }
+  errors_at_start_ = s.ctx->validation_error_count();
+}
+
+void GpuTest::TearDown() {
+  SuiteState& s = state();
+  if (s.ctx) {
+    EXPECT_TRUE(validation_clean(*s.ctx, errors_at_start_));
+  }
+}
+
+Context& GpuTest::ctx() { return *state().ctx; }
+
+EngineOptions GpuTest::env_options() { return EngineOptions::from_env(); }
+
+std::unique_ptr<Context> GpuTest::make_context(const EngineOptions& opts) { return Context::create(opts); }
+
+}  // namespace tessera

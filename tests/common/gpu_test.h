@@ -1,0 +1,41 @@
+// GpuTest: the fixture of every GPU test. One Context per test suite (created in
+// SetUpTestSuite from EngineOptions::from_env(), so TESSERA_DEVICE / _DEVICE_PROFILE /
+// _VALIDATION apply), tests skip with a message when the machine has no Vulkan device, and
+// TearDown fails a test that raised any validation error, printing the messages.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/context.h"
+#include "engine/options.h"
+
+namespace tessera {
+
+class GpuTest : public ::testing::Test {
+ public:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+
+ protected:
+  void SetUp() override;     // GTEST_SKIP without Vulkan; FAIL if the Context could not be created
+  void TearDown() override;  // no new validation errors in this test
+
+  // The suite's Context (valid inside tests; they are skipped when there is none).
+  static Context& ctx();
+  // EngineOptions::from_env(), as the suite's Context was created.
+  static EngineOptions env_options();
+  // Creates another Context (other cache dir, device, profile...). Its validation errors are
+  // the test's to check, e.g. with EXPECT_TRUE(validation_clean(*c)).
+  static std::unique_ptr<Context> make_context(const EngineOptions& opts);
+
+ private:
+  std::uint64_t errors_at_start_ = 0;
+};
+
+// Success when `ctx` has no more than `baseline` validation errors; otherwise the messages.
+::testing::AssertionResult validation_clean(const Context& ctx, std::uint64_t baseline = 0);
+
+}  // namespace tessera
