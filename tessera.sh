@@ -8,7 +8,11 @@ cd "$(dirname "$(readlink -f "$0")")"
 root=$(pwd)
 
 log() { printf '[tessera.sh] %s\n' "$*" >&2; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else log "need root to install packages (no sudo found): $*"; exit 1; fi
+}
 
 # Debian packages the build and the tests need. Lavapipe (mesa-vulkan-drivers) comes from
 # bookworm-backports on Debian 12: Mesa 25 has Vulkan 1.4, integer dot product and a heap as
@@ -39,13 +43,16 @@ apt_updated=0
 apt_update() { [ "$apt_updated" = 1 ] || { as_root apt-get update -qq; apt_updated=1; }; }
 
 ensure_packages() {
+  command -v dpkg-query >/dev/null || { log "not a Debian/Ubuntu system: install the packages in tessera.sh by hand"; return 0; }
+  local want_mesa=0
+  if [ "$(codename)" = bookworm ] && ! mesa_is_new; then want_mesa=1; fi
   local missing=()
   for p in "${packages[@]}"; do
+    # On bookworm, Mesa comes from backports below, not from bookworm's own 22.3.
+    [ "$p" = mesa-vulkan-drivers ] && [ "$(codename)" = bookworm ] && continue
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   ensure_backports
-  local want_mesa=0
-  if [ "$(codename)" = bookworm ] && ! mesa_is_new; then want_mesa=1; fi
   if [ ${#missing[@]} -gt 0 ] || [ "$want_mesa" = 1 ]; then
     apt_update
     if [ ${#missing[@]} -gt 0 ]; then

@@ -2,6 +2,7 @@
 #include "engine/commands.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "engine/context.h"
 #include "engine/device.h"
@@ -33,6 +34,32 @@ struct Stamp {
 
 enum class State { Initial, Recording, Submitted };
 
+// Descriptor infos for `bindings`; throws naming the dispatch, the
+// binding and the limit broken. Messages are built only on failure: this runs per dispatch.
+void check_bindings(std::span<const BufferRange> bindings, const DeviceCaps& caps,
+                    const std::function<std::string()>& who, std::vector<VkDescriptorBufferInfo>& infos) {
+  infos.resize(bindings.size());
+  for (std::size_t i = 0; i < bindings.size(); ++i) {
+    const BufferRange& r = bindings[i];
+    auto fail = [&](const std::string& what) {
+      std::string msg = who() + "binding " + std::to_string(i) + what;
+      if (r.buffer) msg += " (buffer '" + r.buffer->name() + "' of " + format_bytes(r.buffer->size()) + ")";
+      throw Error(msg);
+    };
+    if (!r.buffer || !*r.buffer) fail(" has no buffer");
+    const std::uint64_t bytes = r.bytes();
+    if (r.offset >= r.buffer->size() || bytes == 0 || r.offset + bytes > r.buffer->size())
+      fail(": range [" + std::to_string(r.offset) + ", +" + std::to_string(bytes) + ") is outside the buffer");
+    if (caps.min_storage_buffer_offset_alignment && r.offset % caps.min_storage_buffer_offset_alignment != 0)
+      fail(": offset " + std::to_string(r.offset) + " is not a multiple of minStorageBufferOffsetAlignment (" +
+           std::to_string(caps.min_storage_buffer_offset_alignment) + ")");
+    if (bytes > caps.max_storage_buffer_range)
+      fail(": range of " + format_bytes(bytes) + " exceeds maxStorageBufferRange (" +
+           format_bytes(caps.max_storage_buffer_range) + "); split the tensor (ChunkedBuffer)");
+    infos[i] = {r.buffer->handle(), r.offset, bytes};
+  }
+}
+
 }  // namespace
 
 struct CommandList::Impl {
@@ -52,6 +79,8 @@ struct CommandList::Impl {
   State state = State::Initial;
   std::uint32_t dispatches = 0;
   std::string last_label;
+  std::vector<VkDescriptorBufferInfo> infos;  // scratch of dispatch(), kept to avoid allocations
+  std::vector<VkWriteDescriptorSet> writes;
 
   const VolkDeviceTable& fn() const { return dev->fn(); }
   VkDevice vd() const { return dev->handle(); }
@@ -223,48 +252,33 @@ void CommandList::dispatch(const Pipeline& p, std::span<const BufferRange> bindi
                            std::uint32_t push_bytes, std::uint32_t gx, std::uint32_t gy, std::uint32_t gz,
                            std::string_view label) {
   Impl& m = *impl_;
-  const std::string name = label.empty() ? std::string(p.name()) : std::string(label);
-  const std::string who = "[dispatch] " + name + ": ";
-  m.require_recording("dispatch of " + name);
+  const std::string_view name = label.empty() ? p.name() : label;
+  const auto who = [name] { return "[dispatch] " + std::string(name) + ": "; };
+  if (m.state != State::Recording) m.require_recording("dispatch of " + std::string(name));
   const PipelineDesc& d = p.desc();
   const DeviceCaps& caps = m.dev->caps();
   if (bindings.size() != d.bindings)
-    throw Error(who + std::to_string(bindings.size()) + " bindings given, the pipeline has " + std::to_string(d.bindings));
+    throw Error(who() + std::to_string(bindings.size()) + " bindings given, the pipeline has " + std::to_string(d.bindings));
   if (push_bytes != d.push_constant_bytes)
-    throw Error(who + "push constants are " + std::to_string(push_bytes) + " bytes, the pipeline expects " +
+    throw Error(who() + "push constants are " + std::to_string(push_bytes) + " bytes, the pipeline expects " +
                 std::to_string(d.push_constant_bytes));
-  if (push_bytes && !push) throw Error(who + "push-constant pointer is null");
+  if (push_bytes && !push) throw Error(who() + "push-constant pointer is null");
   const std::uint32_t counts[3] = {gx, gy, gz};
   for (int i = 0; i < 3; ++i)
     if (counts[i] > caps.max_workgroup_count[i])
-      throw Error(who + "workgroup count " + std::to_string(counts[i]) + " in dimension " + "xyz"[i] +
+      throw Error(who() + "workgroup count " + std::to_string(counts[i]) + " in dimension " + "xyz"[i] +
                   " exceeds maxComputeWorkGroupCount[" + std::to_string(i) + "] = " +
                   std::to_string(caps.max_workgroup_count[i]));
-
-  std::vector<VkDescriptorBufferInfo> infos(bindings.size());
-  for (std::size_t i = 0; i < bindings.size(); ++i) {
-    const BufferRange& r = bindings[i];
-    const std::string at = who + "binding " + std::to_string(i);
-    if (!r.buffer || !*r.buffer) throw Error(at + " has no buffer");
-    const std::string buf = " (buffer '" + r.buffer->name() + "' of " + format_bytes(r.buffer->size()) + ")";
-    const std::uint64_t bytes = r.bytes();
-    if (r.offset >= r.buffer->size() || bytes == 0 || r.offset + bytes > r.buffer->size())
-      throw Error(at + ": range [" + std::to_string(r.offset) + ", +" + std::to_string(bytes) + ") is outside" + buf);
-    if (caps.min_storage_buffer_offset_alignment && r.offset % caps.min_storage_buffer_offset_alignment != 0)
-      throw Error(at + ": offset " + std::to_string(r.offset) + " is not a multiple of minStorageBufferOffsetAlignment (" +
-                  std::to_string(caps.min_storage_buffer_offset_alignment) + ")" + buf);
-    if (bytes > caps.max_storage_buffer_range)
-      throw Error(at + ": range of " + format_bytes(bytes) + " exceeds maxStorageBufferRange (" +
-                  format_bytes(caps.max_storage_buffer_range) + ")" + buf + "; split the tensor (ChunkedBuffer)");
-    infos[i] = {r.buffer->handle(), r.offset, bytes};
-  }
+  std::vector<VkDescriptorBufferInfo>& infos = m.infos;
+  check_bindings(bindings, caps, who, infos);
   if (gx == 0 || gy == 0 || gz == 0) return;
 
   const VolkDeviceTable& fn = m.fn();
   fn.vkCmdBindPipeline(m.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p.handle());
   if (!bindings.empty()) {
     VkDescriptorSet set = m.allocate_set(p.set_layout(), static_cast<std::uint32_t>(bindings.size()));
-    std::vector<VkWriteDescriptorSet> writes(bindings.size());
+    std::vector<VkWriteDescriptorSet>& writes = m.writes;
+    writes.resize(bindings.size());
     for (std::uint32_t i = 0; i < writes.size(); ++i) {
       writes[i] = vk_init<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
       writes[i].dstSet = set;
@@ -286,7 +300,7 @@ void CommandList::dispatch(const Pipeline& p, std::span<const BufferRange> bindi
   fn.vkCmdDispatch(m.cmd, gx, gy, gz);
   if (m.timestamps) {
     fn.vkCmdWriteTimestamp(m.cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, m.query_pools[q.first].pool, q.second + 1);
-    m.stamps.push_back({name, q.first, q.second});
+    m.stamps.push_back({std::string(name), q.first, q.second});
   }
   m.barrier_after(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT);
   ++m.dispatches;

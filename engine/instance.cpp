@@ -38,6 +38,41 @@ std::vector<std::string> instance_extensions(const char* layer) {
   return out;
 }
 
+// Layers, extensions and flags of the instance.
+struct Setup {
+  std::vector<const char*> layers;
+  std::vector<const char*> exts;
+  VkInstanceCreateFlags flags = 0;
+  bool debug_utils = false;  // VK_EXT_debug_utils enabled (messenger, object names)
+  bool sync = false;         // synchronization validation enabled
+};
+
+Setup choose_layers_and_extensions(bool validation, bool sync) {
+  Setup s;
+  std::vector<std::string> available = instance_extensions(nullptr);
+  auto has = [&](const char* e) { return std::find(available.begin(), available.end(), e) != available.end(); };
+  if (validation) {
+    if (has_layer(kValidationLayer)) {
+      s.layers.push_back(kValidationLayer);
+      for (const std::string& e : instance_extensions(kValidationLayer)) available.push_back(e);
+    } else {
+      log_warning("validation requested but " + std::string(kValidationLayer) +
+                  " is not installed; continuing without validation");
+    }
+    s.debug_utils = has(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
+    if (s.debug_utils) s.exts.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
+    s.sync = sync && !s.layers.empty() && has(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME);
+    if (s.sync) s.exts.push_back(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME);
+  }
+#ifdef VK_KHR_portability_enumeration
+  if (has(VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME)) {
+    s.exts.push_back(VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME);  // MoltenVK and other layered drivers
+    s.flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
+  }
+#endif
+  return s;
+}
+
 VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
                                                 VkDebugUtilsMessageTypeFlagsEXT types,
                                                 const VkDebugUtilsMessengerCallbackDataEXT* data, void* user) {
@@ -76,33 +111,12 @@ std::unique_ptr<Instance> Instance::create(bool validation, bool sync) {
                                                                    VK_API_VERSION_MINOR(loader), 0),
                                                VK_API_VERSION_1_3);
 
-  std::vector<const char*> layers;
-  std::vector<const char*> exts;
-  std::vector<std::string> available = instance_extensions(nullptr);
-  bool use_debug_utils = false;
-  if (validation) {
-    if (has_layer(kValidationLayer)) {
-      layers.push_back(kValidationLayer);
-      for (const std::string& e : instance_extensions(kValidationLayer)) available.push_back(e);
-    } else {
-      log_warning("validation requested but " + std::string(kValidationLayer) +
-                  " is not installed; continuing without validation");
-    }
-    use_debug_utils = std::find(available.begin(), available.end(), VK_EXT_DEBUG_UTILS_EXTENSION_NAME) != available.end();
-    if (use_debug_utils) exts.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
-    sync = sync && !layers.empty() &&
-           std::find(available.begin(), available.end(), VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME) != available.end();
-    if (sync) exts.push_back(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME);
-  } else {
-    sync = false;
-  }
-  VkInstanceCreateFlags flags = 0;
-#ifdef VK_KHR_portability_enumeration
-  if (std::find(available.begin(), available.end(), VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME) != available.end()) {
-    exts.push_back(VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME);  // MoltenVK and other layered drivers
-    flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
-  }
-#endif
+  const Setup setup = choose_layers_and_extensions(validation, sync);
+  const std::vector<const char*>& layers = setup.layers;
+  const std::vector<const char*>& exts = setup.exts;
+  const bool use_debug_utils = setup.debug_utils;
+  sync = setup.sync;
+  const VkInstanceCreateFlags flags = setup.flags;
 
   auto app = vk_init<VkApplicationInfo>(VK_STRUCTURE_TYPE_APPLICATION_INFO);
   app.pApplicationName = "tessera";

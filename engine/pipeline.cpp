@@ -71,15 +71,35 @@ std::array<std::uint32_t, 3> check_desc(const PipelineDesc& d, const SpirvReflec
   return ls;
 }
 
+// Required subgroup size to apply (0 = none): only when the (masked) caps allow size control,
+// within the real hardware range (a profile plans with other sizes), and only if the workgroup
+// fits in maxComputeWorkgroupSubgroups subgroups of that size. *full: also require full subgroups.
+std::uint32_t usable_subgroup_size(const Device& dev, const PipelineDesc& d, const std::array<std::uint32_t, 3>& ls,
+                                   const std::string& who, bool* full) {
+  const std::uint32_t s = d.required_subgroup_size;
+  *full = false;
+  if (s == 0) return 0;
+  const DeviceCaps& caps = dev.caps();
+  const DeviceCaps& hw = dev.real_caps();
+  const std::uint64_t invocations = std::uint64_t{ls[0]} * ls[1] * ls[2];
+  const bool fits = hw.max_compute_workgroup_subgroups == 0 || invocations <= std::uint64_t{s} * hw.max_compute_workgroup_subgroups;
+  if (!(caps.subgroup_size_control && hw.subgroup_size_control && power_of_two(s) && s >= hw.subgroup_min &&
+        s <= hw.subgroup_max && fits)) {
+    log_info(who + "required subgroup size " + std::to_string(s) + " not applied (device range " +
+             std::to_string(hw.subgroup_min) + ".." + std::to_string(hw.subgroup_max) + ")");
+    return 0;
+  }
+  *full = caps.compute_full_subgroups && hw.compute_full_subgroups && ls[0] % s == 0;
+  return s;
+}
+
 }  // namespace
 
 Pipeline Pipeline::create(const Device& dev, VkPipelineCache cache, const PipelineDesc& d) {
   const std::string name(kernel_name(d.kernel));
   const std::string who = "[pipeline] " + name + ": ";
-  const DeviceCaps& caps = dev.caps();
   const std::span<const std::uint32_t> words = kernel_spirv(d.kernel);
-  const auto ls = check_desc(d, reflect_spirv(words, name), caps, who);
-  const std::uint64_t invocations = std::uint64_t{ls[0]} * ls[1] * ls[2];
+  const auto ls = check_desc(d, reflect_spirv(words, name), dev.caps(), who);
 
   const VolkDeviceTable& fn = dev.fn();
   const VkDevice vd = dev.handle();
@@ -94,24 +114,7 @@ Pipeline Pipeline::create(const Device& dev, VkPipelineCache cache, const Pipeli
   Guard module{VkShaderModule{VK_NULL_HANDLE}, [&](VkShaderModule m) { fn.vkDestroyShaderModule(vd, m, nullptr); }};
   vk_check(fn.vkCreateShaderModule(vd, &smci, nullptr, &module.h), "vkCreateShaderModule", name);
 
-  if (d.bindings > 0) {
-    std::vector<VkDescriptorSetLayoutBinding> binds(d.bindings);
-    for (std::uint32_t i = 0; i < d.bindings; ++i)
-      binds[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
-    auto dci = vk_init<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
-    dci.bindingCount = d.bindings;
-    dci.pBindings = binds.data();
-    vk_check(fn.vkCreateDescriptorSetLayout(vd, &dci, nullptr, &p.set_layout_), "vkCreateDescriptorSetLayout", name);
-    dev.set_name(VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, reinterpret_cast<std::uint64_t>(p.set_layout_), name);
-  }
-  VkPushConstantRange pcr{VK_SHADER_STAGE_COMPUTE_BIT, 0, d.push_constant_bytes};
-  auto lci = vk_init<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
-  lci.setLayoutCount = p.set_layout_ ? 1 : 0;
-  lci.pSetLayouts = &p.set_layout_;
-  lci.pushConstantRangeCount = d.push_constant_bytes ? 1 : 0;
-  lci.pPushConstantRanges = &pcr;
-  vk_check(fn.vkCreatePipelineLayout(vd, &lci, nullptr, &p.layout_), "vkCreatePipelineLayout", name);
-  dev.set_name(VK_OBJECT_TYPE_PIPELINE_LAYOUT, reinterpret_cast<std::uint64_t>(p.layout_), name);
+  p.create_layouts(name);
 
   std::vector<VkSpecializationMapEntry> entries(d.spec_constants.size());
   for (std::uint32_t i = 0; i < entries.size(); ++i) entries[i] = {i, i * 4u, 4};
@@ -124,25 +127,13 @@ Pipeline Pipeline::create(const Device& dev, VkPipelineCache cache, const Pipeli
   stage.pName = "main";
   stage.pSpecializationInfo = entries.empty() ? nullptr : &spec;
 
-  // Required subgroup size: only when the (masked) caps allow size control, within the real
-  // hardware range (a profile plans with other sizes), and only if the whole workgroup fits in
-  // maxComputeWorkgroupSubgroups subgroups of that size.
-  auto sgci = vk_init<VkPipelineShaderStageRequiredSubgroupSizeCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO);
-  if (const std::uint32_t s = d.required_subgroup_size; s != 0) {
-    const DeviceCaps& hw = dev.real_caps();
-    const bool fits = hw.max_compute_workgroup_subgroups == 0 ||
-                      invocations <= std::uint64_t{s} * hw.max_compute_workgroup_subgroups;
-    if (caps.subgroup_size_control && hw.subgroup_size_control && power_of_two(s) && s >= hw.subgroup_min &&
-        s <= hw.subgroup_max && fits) {
-      sgci.requiredSubgroupSize = s;
-      stage.pNext = &sgci;
-      p.subgroup_size_ = s;
-      if (caps.compute_full_subgroups && hw.compute_full_subgroups && ls[0] % s == 0)
-        stage.flags |= VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT;
-    } else {
-      log_info(who + "required subgroup size " + std::to_string(s) + " not applied (device range " +
-               std::to_string(hw.subgroup_min) + ".." + std::to_string(hw.subgroup_max) + ")");
-    }
+  auto sgci = vk_init<VkPipelineShaderStageRequiredSubgroupSizeCreateInfo>(
+      VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO);
+  bool full = false;
+  if ((p.subgroup_size_ = usable_subgroup_size(dev, d, ls, who, &full)) != 0) {
+    sgci.requiredSubgroupSize = p.subgroup_size_;
+    stage.pNext = &sgci;
+    if (full) stage.flags |= VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT;
   }
 
   auto pci = vk_init<VkComputePipelineCreateInfo>(VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
@@ -153,6 +144,30 @@ Pipeline Pipeline::create(const Device& dev, VkPipelineCache cache, const Pipeli
   p.create_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   dev.set_name(VK_OBJECT_TYPE_PIPELINE, reinterpret_cast<std::uint64_t>(p.pipeline_), name);
   return p;
+}
+
+void Pipeline::create_layouts(const std::string& name) {
+  const VolkDeviceTable& fn = dev_->fn();
+  const VkDevice vd = dev_->handle();
+  if (desc_.bindings > 0) {
+    std::vector<VkDescriptorSetLayoutBinding> binds(desc_.bindings);
+    for (std::uint32_t i = 0; i < desc_.bindings; ++i)
+      binds[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+    auto dci = vk_init<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+    dci.bindingCount = desc_.bindings;
+    dci.pBindings = binds.data();
+    vk_check(fn.vkCreateDescriptorSetLayout(vd, &dci, nullptr, &set_layout_), "vkCreateDescriptorSetLayout", name);
+    dev_->set_name(VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, reinterpret_cast<std::uint64_t>(set_layout_), name);
+  }
+  VkPushConstantRange pcr{VK_SHADER_STAGE_COMPUTE_BIT, 0, desc_.push_constant_bytes};
+  auto lci = vk_init<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
+  lci.setLayoutCount = set_layout_ ? 1 : 0;
+  lci.pSetLayouts = &set_layout_;
+  lci.pushConstantRangeCount = desc_.push_constant_bytes ? 1 : 0;
+  lci.pPushConstantRanges = &pcr;
+  vk_check(fn.vkCreatePipelineLayout(vd, &lci, nullptr, &layout_), "vkCreatePipelineLayout", name);
+  dev_->set_name(VK_OBJECT_TYPE_PIPELINE_LAYOUT, reinterpret_cast<std::uint64_t>(layout_), name);
+
 }
 
 Pipeline::Pipeline(Pipeline&& o) noexcept { *this = std::move(o); }

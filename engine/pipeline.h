@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -53,6 +54,7 @@ class Pipeline {
 
  private:
   void reset() noexcept;
+  void create_layouts(const std::string& name);  // set layout (when bindings > 0) + pipeline layout
 
   const Device* dev_ = nullptr;
   PipelineDesc desc_;

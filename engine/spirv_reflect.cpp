@@ -65,8 +65,6 @@ class Walker {
 
   SpirvReflection run() {
     if (words_.size() < 5 || words_[0] != 0x07230203u) fail("not SPIR-V (bad magic or too short)");
-    std::vector<std::uint32_t> push_vars;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> buffer_vars;  // (pointer type, variable)
     for (std::size_t i = 5; i < words_.size();) {
       const std::uint32_t count = words_[i] >> 16, op = words_[i] & 0xffffu;
       if (count == 0 || i + count > words_.size()) fail("truncated instruction at word " + std::to_string(i));
@@ -90,9 +88,9 @@ class Walker {
         case kOpConstantComposite:
         case kOpSpecConstantComposite: composites_[arg(1)] = {w.begin() + 2, w.end()}; break;
         case kOpVariable:
-          if (arg(2) == kClassPushConstant) push_vars.push_back(arg(0));
+          if (arg(2) == kClassPushConstant) push_vars_.push_back(arg(0));
           if (arg(2) == kClassStorageBuffer || arg(2) == kClassUniform || arg(2) == kClassUniformConstant)
-            buffer_vars.emplace_back(arg(0), arg(1));
+            buffer_vars_.emplace_back(arg(0), arg(1));
           break;
         case kOpDecorate: decorate(arg(0), arg(1), w.size() > 2 ? w[2] : 0); break;
         case kOpMemberDecorate:
@@ -110,17 +108,26 @@ class Walker {
       i += count;
     }
 
+    return result();
+  }
+
+ private:
+  // What the instructions collected mean: sizes, bindings, workgroup size.
+  SpirvReflection result() const {
     SpirvReflection r;
-    for (std::uint32_t ptr : push_vars) r.push_constant_bytes = std::max(r.push_constant_bytes, size_of(pointee(ptr), 0, 0));
-    for (auto [ptr, var] : buffer_vars) {
+    for (std::uint32_t ptr : push_vars_) r.push_constant_bytes = std::max(r.push_constant_bytes, size_of(pointee(ptr), 0, 0));
+    for (auto [ptr, var] : buffer_vars_) {
       auto b = bindings_.find(var);
       if (b == bindings_.end()) continue;
       SpirvBinding sb;
       sb.binding = b->second;
       if (auto s = sets_.find(var); s != sets_.end()) sb.set = s->second;
       std::uint32_t t = pointee(ptr);
-      while (types_.count(t) && (types_[t].op == kOpTypeArray || types_[t].op == kOpTypeRuntimeArray)) t = types_[t].a;
-      sb.storage_buffer = types_[ptr].a == kClassStorageBuffer || (types_[ptr].a == kClassUniform && buffer_blocks_.count(t));
+      for (auto it = types_.find(t); it != types_.end() && (it->second.op == kOpTypeArray || it->second.op == kOpTypeRuntimeArray);
+           it = types_.find(t))
+        t = it->second.a;
+      const std::uint32_t cls = types_.at(ptr).a;
+      sb.storage_buffer = cls == kClassStorageBuffer || (cls == kClassUniform && buffer_blocks_.count(t));
       r.bindings.push_back(sb);
     }
     std::sort(r.bindings.begin(), r.bindings.end(),
@@ -146,7 +153,6 @@ class Walker {
     return r;
   }
 
- private:
   [[noreturn]] void fail(const std::string& what) const { throw Error("[spirv] " + std::string(name_) + ": " + what); }
 
   static std::uint64_t key(std::uint32_t s, std::uint32_t m) { return (std::uint64_t{s} << 32) | m; }
@@ -214,6 +220,8 @@ class Walker {
 
   std::span<const std::uint32_t> words_;
   std::string_view name_;
+  std::vector<std::uint32_t> push_vars_;                              // pointer types
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> buffer_vars_;  // (pointer type, variable)
   std::unordered_map<std::uint32_t, Type> types_;
   std::unordered_map<std::uint32_t, std::uint32_t> constants_;
   std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> composites_;

@@ -22,7 +22,7 @@ inline constexpr std::uint64_t kDefaultStagingBytes = 64ull << 20;  // per stagi
 enum class Staging { Auto, Always };
 
 // Copies src to dst.offset.. (dst.bytes() must be >= src.size(); dst.size 0 = to the end).
-// Synchronous.
+// Synchronous; dst must not be in use by submitted GPU work.
 void upload(Context& ctx, std::span<const std::byte> src, const BufferRange& dst,
             std::uint64_t staging_bytes = kDefaultStagingBytes, Staging staging = Staging::Auto);
 // Copies dst.size() bytes from src.offset.. into dst (src.size, when not 0, must equal
@@ -31,8 +31,9 @@ void download(Context& ctx, const BufferRange& src, std::span<std::byte> dst,
               std::uint64_t staging_bytes = kDefaultStagingBytes, Staging staging = Staging::Auto);
 
 // Reusable uploader for many tensors (model load): keeps its two staging buffers and command
-// lists between calls. upload() may return with its last chunks still in flight (the source
-// span must stay alive until finish()); finish(), also run by the destructor, waits for them.
+// lists between calls. upload() copies the source out before it returns, but its last GPU
+// copies may still be in flight: use the destinations only after finish() (also run by the
+// destructor).
 class Uploader {
  public:
   explicit Uploader(Context& ctx, std::uint64_t staging_bytes = kDefaultStagingBytes,

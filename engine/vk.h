@@ -4,6 +4,7 @@
 #pragma once
 #include <volk.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 

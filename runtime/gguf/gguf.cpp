@@ -1,6 +1,6 @@
 // GGUF parser: walks the header (magic, version, counts), the metadata key/values and the tensor
-// infos with a bounds-checked cursor over the mapping, then checks that every tensor's data lies
-// aligned inside the file. Nothing is copied out of the mapping except metadata values.
+// infos with a bounds-checked cursor over the file bytes (mapped, or in memory for tests), then
+// checks that every tensor lies aligned inside the file. Tensor data is never copied.
 #include "runtime/gguf/gguf.h"
 
 #include <algorithm>

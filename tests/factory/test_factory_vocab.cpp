@@ -137,25 +137,16 @@ TEST(FactoryVocab, ChatTemplateUsesGemma4Turns) {
 }
 
 TEST(FactoryCli, WritesAllThreeFiles) {
-  // TESSERA_BIN_DIR, else the test's own directory (tests and tools share bin/).
-  std::string bin;
-  if (const char* env = std::getenv("TESSERA_BIN_DIR")) bin = env;
-  std::error_code ec;
-  if (bin.empty()) bin = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
-  if (!std::filesystem::exists(std::filesystem::path(bin) / "tessera-factory"))
-    GTEST_SKIP() << "tessera-factory not found (set TESSERA_BIN_DIR)";
   test::TempDir dir;
-  const std::string cmd = bin + "/tessera-factory --preset tiny --type Q8_0 --seed 5 --kind all -o " +
-                          (dir / "cli.gguf").string() + " > " + (dir / "log.txt").string();
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  const std::string log = test::read_all(dir / "log.txt");
-  EXPECT_NE(log.find("86 tensors"), std::string::npos) << log;
+  const test::ToolResult r =
+      test::run_tool("tessera-factory", "--preset tiny --type Q8_0 --seed 5 --kind all -o '" + (dir / "cli.gguf").string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("86 tensors"), std::string::npos) << r.out;
   EXPECT_EQ(gguf::File::open(dir / "cli-mmproj.gguf").tensors().size(), 11u);
   EXPECT_EQ(gguf::File::open(dir / "cli-drafter.gguf").tensors().size(), 49u);
-  const std::string bad = bin + "/tessera-factory --preset huge -o " + (dir / "x.gguf").string() + " 2> " +
-                          (dir / "err.txt").string();
-  EXPECT_NE(std::system(bad.c_str()), 0);
-  EXPECT_NE(test::read_all(dir / "err.txt").find("[factory] unknown preset"), std::string::npos);
+  const test::ToolResult bad = test::run_tool("tessera-factory", "--preset huge -o '" + (dir / "x.gguf").string() + "'");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("[factory] unknown preset"), std::string::npos) << bad.err;
 }
 
 }  // namespace

@@ -51,33 +51,47 @@ GgufBuilder seed_file() {
   return b;
 }
 
-// Opens one variant; returns true when it loaded. Anything but tessera::Error fails the test.
-bool try_open(const test::TempFile& tmp, const std::string& bytes, const std::string& label) {
-  tmp.write(bytes);
-  try {
-    const gguf::File f = gguf::File::open(tmp.path());
-    // Exercise what callers do with a loaded file: read every tensor, format every value.
-    for (const gguf::TensorInfo& t : f.tensors()) {
-      const auto data = f.data(t);
-      if (t.n_elements <= (1u << 16)) dequantize(t.type, data, static_cast<std::int64_t>(t.n_elements));
-    }
-    for (const auto& [key, v] : f.metadata()) (void)gguf::format_value(v);
-    try {
-      const Gemma4HParams hp = read_gemma4_hparams(f);
-      MemoryPlanOptions o;
-      o.ctx_len = 64;
-      (void)plan_memory(f, hp, o);
-    } catch (const Error&) {
-    }
-    return true;
-  } catch (const Error&) {
-    return false;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << label << ": non-tessera exception: " << e.what();
-  } catch (...) {
-    ADD_FAILURE() << label << ": unknown exception";
+// What callers do with a loaded file: read every tensor, format every value, plan memory.
+void use(const gguf::File& f) {
+  for (const gguf::TensorInfo& t : f.tensors()) {
+    const auto data = f.data(t);
+    if (t.n_elements <= (1u << 16)) dequantize(t.type, data, static_cast<std::int64_t>(t.n_elements));
   }
-  return false;
+  for (const auto& [key, v] : f.metadata()) (void)gguf::format_value(v);
+  try {
+    const Gemma4HParams hp = read_gemma4_hparams(f);
+    MemoryPlanOptions o;
+    o.ctx_len = 64;
+    (void)plan_memory(f, hp, o);
+  } catch (const Error&) {
+  }
+}
+
+// Parses one variant from an exactly sized heap buffer (so ASan sees any over-read) and, for
+// every 4th variant, from a file too. Returns true when it loaded; anything but tessera::Error
+// fails the test.
+bool try_open(const test::TempFile& tmp, const std::string& bytes, const std::string& label, int index) {
+  auto attempt = [&](auto&& open) {
+    try {
+      use(open());
+      return true;
+    } catch (const Error&) {
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << label << ": non-tessera exception: " << e.what();
+    } catch (...) {
+      ADD_FAILURE() << label << ": unknown exception";
+    }
+    return false;
+  };
+  const bool loaded = attempt([&] {
+    const auto* p = reinterpret_cast<const std::byte*>(bytes.data());
+    return gguf::File::from_bytes(std::vector<std::byte>(p, p + bytes.size()), label);
+  });
+  if (index % 4 == 0) {
+    const bool loaded_file = attempt([&] { return gguf::File::open(tmp.write(bytes)); });
+    EXPECT_EQ(loaded, loaded_file) << label;
+  }
+  return loaded;
 }
 
 TEST(GgufFuzz, CorruptedVariantsLoadOrThrowError) {
@@ -85,7 +99,7 @@ TEST(GgufFuzz, CorruptedVariantsLoadOrThrowError) {
   const std::string good = b.build();
   const std::vector<std::size_t> fields = b.len_fields;
   test::TempFile tmp("fuzz");
-  ASSERT_TRUE(try_open(tmp, good, "seed"));
+  ASSERT_TRUE(try_open(tmp, good, "seed", 0));
   {  // the seed must be a valid gemma4 file, so the hparams path is exercised too
     const gguf::File f = gguf::File::open(tmp.path());
     EXPECT_EQ(read_gemma4_hparams(f).n_layer, 2u);
@@ -96,13 +110,13 @@ TEST(GgufFuzz, CorruptedVariantsLoadOrThrowError) {
   // 1. Truncations at ~200 evenly spaced lengths (plus every length of the first 64 bytes).
   const std::size_t step = std::max<std::size_t>(1, good.size() / 200);
   for (std::size_t len = 0; len < good.size(); len += (len < 64 ? 1 : step), ++n)
-    loaded += try_open(tmp, good.substr(0, len), "truncate " + std::to_string(len));
+    loaded += try_open(tmp, good.substr(0, len), "truncate " + std::to_string(len), n);
   // 2. Random byte flips (1-8 per variant).
   for (int i = 0; i < 250; ++i, ++n) {
     std::string s = good;
     const int flips = 1 + static_cast<int>(rng() % 8);
     for (int k = 0; k < flips; ++k) s[rng() % s.size()] ^= static_cast<char>(1 + rng() % 255);
-    loaded += try_open(tmp, s, "flip #" + std::to_string(i));
+    loaded += try_open(tmp, s, "flip #" + std::to_string(i), n);
   }
   // 3. Length and count fields (string lengths, array counts, dims, offsets) set to huge or
   //    off-by-a-little values.
@@ -119,7 +133,7 @@ TEST(GgufFuzz, CorruptedVariantsLoadOrThrowError) {
       default: v += (rng() % 5) - 2; break;
     }
     std::memcpy(s.data() + at, &v, 8);
-    loaded += try_open(tmp, s, "field@" + std::to_string(at) + "=" + std::to_string(v));
+    loaded += try_open(tmp, s, "field@" + std::to_string(at) + "=" + std::to_string(v), n);
   }
   EXPECT_GE(n, 600);
   EXPECT_GT(loaded, 0);  // some flips land in tensor data and still load

@@ -327,6 +327,22 @@ TEST(GgufReader, RejectsOverlappingTensors) {
   EXPECT_HAS(open_error(b.build()), "tensors 'b.weight' [32, 66) and 'c.weight' [32, 48) overlap");
 }
 
+TEST(GgufReader, FromBytes) {
+  const std::string s = small_model().build();
+  const auto* p = reinterpret_cast<const std::byte*>(s.data());
+  const File f = File::from_bytes(std::vector<std::byte>(p, p + s.size()), "mem.gguf");
+  EXPECT_EQ(f.path(), "mem.gguf");
+  EXPECT_EQ(f.file_size(), s.size());
+  EXPECT_EQ(f.tensors().size(), 3u);
+  EXPECT_EQ(f.data(f.tensor("b.weight"))[0], std::byte{1});
+  try {
+    File::from_bytes(std::vector<std::byte>(p, p + 7), "mem.gguf");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_HAS(std::string(e.what()), "[gguf] mem.gguf: truncated header: version");
+  }
+}
+
 TEST(GgufReader, MissingFileIsAnError) {
   EXPECT_THROW(File::open("/nonexistent/dir/model.gguf"), Error);
 }

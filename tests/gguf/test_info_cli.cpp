@@ -1,7 +1,6 @@
 // `tessera info` end to end: runs the built binary on hand-built files (a sparse 12B-shaped
 // file, an mmproj, broken files) and checks its text, its JSON and its exit codes.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/tools.h"
 #include "gguf/gemma4_fixture.h"
 #include "gguf/gguf_builder.h"
 
@@ -19,39 +19,12 @@ namespace {
 using test::GgufBuilder;
 using test::TempFile;
 
-std::filesystem::path tessera_binary() {
-  if (const char* dir = std::getenv("TESSERA_BIN_DIR")) return std::filesystem::path(dir) / "tessera";
-  return std::filesystem::read_symlink("/proc/self/exe").parent_path() / "tessera";
-}
-
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-Result run_info(const std::string& args) {
-  const TempFile out("stdout"), err("stderr");
-  const std::string cmd = "'" + tessera_binary().string() + "' info " + args + " >'" + out.path().string() + "' 2>'" +
-                          err.path().string() + "'";
-  const int status = std::system(cmd.c_str());
-  Result r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out.path());
-  r.err = slurp(err.path());
-  return r;
-}
+test::ToolResult run_info(const std::string& args) { return test::run_tool("tessera", "info " + args); }
 
 class InfoCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(tessera_binary())) GTEST_SKIP() << "no tessera binary at " << tessera_binary();
+    if (!std::filesystem::exists(test::tool_path("tessera"))) GTEST_SKIP() << "no tessera binary at " << test::tool_path("tessera");
   }
 };
 
@@ -82,7 +55,7 @@ TEST_F(InfoCli, Gemma4TextAndJson) {
   const std::string bytes = b.build();
   tmp.write(bytes, b.file_size);
 
-  const Result t = run_info("'" + tmp.path().string() + "' --ctx 32768");
+  const test::ToolResult t = run_info("'" + tmp.path().string() + "' --ctx 32768");
   ASSERT_EQ(t.code, 0) << t.err;
   EXPECT_TRUE(t.err.empty()) << t.err;
   EXPECT_HAS(t.out, "architecture:     gemma4");
@@ -97,7 +70,7 @@ TEST_F(InfoCli, Gemma4TextAndJson) {
   EXPECT_HAS(t.out, "total tensor bytes");
   EXPECT_HAS(t.out, "largest tensor:   token_embd.weight Q6_K [3840, 262144], 825,753,600 bytes: 7 binding chunk(s)");
 
-  const Result j = run_info("'" + tmp.path().string() + "' --json --ctx 32768");
+  const test::ToolResult j = run_info("'" + tmp.path().string() + "' --json --ctx 32768");
   ASSERT_EQ(j.code, 0) << j.err;
   const nlohmann::json doc = nlohmann::json::parse(j.out);
   EXPECT_EQ(doc["architecture"], "gemma4");
@@ -125,11 +98,11 @@ TEST_F(InfoCli, MmprojAndUnknownArchitectures) {
   clip.tensor("mm.input_projection.weight", 30, {16, 4}, std::string(128, '\0'));
   TempFile tmp("infoclip");
   tmp.write(clip.build());
-  const Result t = run_info("'" + tmp.path().string() + "'");
+  const test::ToolResult t = run_info("'" + tmp.path().string() + "'");
   ASSERT_EQ(t.code, 0) << t.err;
   EXPECT_HAS(t.out, "vision encoder:   yes (projector gemma4uv");
   EXPECT_HAS(t.out, "BF16");
-  const Result j = run_info("'" + tmp.path().string() + "' --json");
+  const test::ToolResult j = run_info("'" + tmp.path().string() + "' --json");
   ASSERT_EQ(j.code, 0) << j.err;
   const nlohmann::json doc = nlohmann::json::parse(j.out);  // invalid UTF-8 was replaced, still JSON
   EXPECT_EQ(doc["hparams"]["vision_projector"], "gemma4uv");
@@ -139,7 +112,7 @@ TEST_F(InfoCli, MmprojAndUnknownArchitectures) {
   other.kv_str("general.architecture", "llama");
   TempFile tmp2("infollama");
   tmp2.write(other.build());
-  const Result o = run_info("'" + tmp2.path().string() + "'");
+  const test::ToolResult o = run_info("'" + tmp2.path().string() + "'");
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_HAS(o.out, "(not read for architecture 'llama')");
 }
@@ -147,12 +120,12 @@ TEST_F(InfoCli, MmprojAndUnknownArchitectures) {
 TEST_F(InfoCli, ErrorsExitWithOne) {
   TempFile bad("infobad");
   bad.write("this is not a gguf file at all");
-  const Result r = run_info("'" + bad.path().string() + "'");
+  const test::ToolResult r = run_info("'" + bad.path().string() + "'");
   EXPECT_EQ(r.code, 1);
   EXPECT_HAS(r.err, "bad magic");
   EXPECT_TRUE(r.out.empty()) << r.out;
 
-  const Result missing = run_info("/nonexistent/model.gguf --json");
+  const test::ToolResult missing = run_info("/nonexistent/model.gguf --json");
   EXPECT_EQ(missing.code, 1);
   EXPECT_HAS(missing.err, "/nonexistent/model.gguf");
 
@@ -161,12 +134,12 @@ TEST_F(InfoCli, ErrorsExitWithOne) {
   broken.remove("gemma4.block_count").kv_str_array("tokenizer.ggml.tokens", {"a"});
   TempFile tmp("infohp");
   tmp.write(broken.build());
-  const Result h = run_info("'" + tmp.path().string() + "'");
+  const test::ToolResult h = run_info("'" + tmp.path().string() + "'");
   EXPECT_EQ(h.code, 1);
   EXPECT_HAS(h.err, "key 'gemma4.block_count' is missing");
   EXPECT_HAS(h.out, "metadata (");  // everything else is still shown
 
-  const Result zero = run_info("'" + tmp.path().string() + "' --ctx 0");
+  const test::ToolResult zero = run_info("'" + tmp.path().string() + "' --ctx 0");
   EXPECT_NE(zero.code, 0);
 }
 

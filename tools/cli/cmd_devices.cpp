@@ -170,6 +170,60 @@ void print_caps(const DeviceCaps& c, const char* indent) {
   line("push descriptor", yes(c.push_descriptor));
 }
 
+void print_json(const std::vector<PhysicalDeviceInfo>& devices, std::optional<std::size_t> sel,
+                const std::string& sel_error, const std::string& selector, const DeviceProfile* profile,
+                const std::optional<DeviceCaps>& masked) {
+  json list = json::array();
+  for (std::size_t i = 0; i < devices.size(); ++i) list.push_back(device_json(devices[i], sel == i));
+  json out = {{"devices", list}, {"selected", sel ? json(devices[*sel].index) : json(nullptr)}};
+  out["selector"] = selector;
+  out["profile"] = nullptr;
+  if (profile) {
+    json p = {{"name", std::string(profile->name)}, {"description", std::string(profile->description)}};
+    if (masked) {
+      p["caps"] = caps_json(*masked);
+      p["changed"] = caps_diff(caps_json(devices[*sel].caps), p["caps"]);
+    }
+    out["profile"] = p;
+  }
+  if (!sel_error.empty()) out["error"] = sel_error;
+  std::printf("%s\n", out.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+}
+
+void print_text(const std::vector<PhysicalDeviceInfo>& devices, std::optional<std::size_t> sel,
+                const DeviceProfile* profile, const std::optional<DeviceCaps>& masked) {
+  std::printf("Vulkan devices (loader %s):\n", vk_version_string(volkGetInstanceVersion()).c_str());
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    const PhysicalDeviceInfo& d = devices[i];
+    const DeviceCaps& c = d.caps;
+    std::printf("\n%s %u: %s [%s]%s%s\n", sel == i ? "*" : " ", d.index, c.name.c_str(),
+                std::string(device_type_name(c.type)).c_str(), sel == i ? "  (selected)" : "",
+                d.usable() ? "" : "  (unusable: needs Vulkan 1.1 and a compute queue)");
+    std::printf("    %-22s %s (vendor %s, device %s)\n", "vendor:", vendor_name(c.vendor_id).c_str(),
+                hex(c.vendor_id).c_str(), hex(c.device_id).c_str());
+    std::printf("    %-22s %s, %s (version %s)\n", "driver:", c.driver_name.empty() ? "?" : c.driver_name.c_str(),
+                c.driver_info.empty() ? "?" : c.driver_info.c_str(), hex(c.driver_version, 8).c_str());
+    std::printf("    %-22s %s (used as %s), queue family %s\n", "api:", vk_version_string(c.api_version).c_str(),
+                vk_version_string(d.api_version).c_str(),
+                d.queue_family == PhysicalDeviceInfo::kNoQueue ? "none" : std::to_string(d.queue_family).c_str());
+    print_caps(c, "    ");
+  }
+  if (profile && masked) {
+    std::printf("\nprofile %s (%s) on device %u:\n", std::string(profile->name).c_str(),
+                std::string(profile->description).c_str(), devices[*sel].index);
+    const json diff = caps_diff(caps_json(devices[*sel].caps), caps_json(*masked));
+    if (diff.empty()) std::printf("    no capability changed\n");
+    for (auto it = diff.begin(); it != diff.end(); ++it)
+      std::printf("    %-34s %s -> %s\n", it.key().c_str(), it.value()["device"].dump().c_str(),
+                  it.value()["profile"].dump().c_str());
+    std::printf("  masked caps:\n");
+    print_caps(*masked, "    ");
+  }
+  std::printf("\nselect with --device INDEX|NAME (TESSERA_DEVICE); profiles (--profile, TESSERA_DEVICE_PROFILE):");
+  for (const DeviceProfile& p : device_profiles()) std::printf(" %s", std::string(p.name).c_str());
+  std::printf("\n");
+}
+
 int run_devices(const DevicesOptions& o, const GlobalOptions& g) {
   const char* err = "tessera devices: error: %s\n";
   try {
@@ -202,55 +256,10 @@ int run_devices(const DevicesOptions& o, const GlobalOptions& g) {
     const std::optional<DeviceCaps> masked =
         sel && profile ? std::optional(apply_device_profile(devices[*sel].caps, *profile)) : std::nullopt;
 
-    if (o.json) {
-      json list = json::array();
-      for (std::size_t i = 0; i < devices.size(); ++i) list.push_back(device_json(devices[i], sel == i));
-      json out = {{"devices", list}, {"selected", sel ? json(devices[*sel].index) : json(nullptr)}};
-      out["selector"] = opts.device;
-      if (profile) {
-        json p = {{"name", std::string(profile->name)}, {"description", std::string(profile->description)}};
-        if (masked) {
-          p["caps"] = caps_json(*masked);
-          p["changed"] = caps_diff(caps_json(devices[*sel].caps), p["caps"]);
-        }
-        out["profile"] = p;
-      } else {
-        out["profile"] = nullptr;
-      }
-      if (!sel_error.empty()) out["error"] = sel_error;
-      std::printf("%s\n", out.dump(2, ' ', false, json::error_handler_t::replace).c_str());
-    } else {
-      std::printf("Vulkan devices (loader %s):\n", vk_version_string(volkGetInstanceVersion()).c_str());
-      for (std::size_t i = 0; i < devices.size(); ++i) {
-        const PhysicalDeviceInfo& d = devices[i];
-        const DeviceCaps& c = d.caps;
-        std::printf("\n%s %u: %s [%s]%s%s\n", sel == i ? "*" : " ", d.index, c.name.c_str(),
-                    std::string(device_type_name(c.type)).c_str(), sel == i ? "  (selected)" : "",
-                    d.usable() ? "" : "  (unusable: needs Vulkan 1.1 and a compute queue)");
-        std::printf("    %-22s %s (vendor %s, device %s)\n", "vendor:", vendor_name(c.vendor_id).c_str(),
-                    hex(c.vendor_id).c_str(), hex(c.device_id).c_str());
-        std::printf("    %-22s %s, %s (version %s)\n", "driver:", c.driver_name.empty() ? "?" : c.driver_name.c_str(),
-                    c.driver_info.empty() ? "?" : c.driver_info.c_str(), hex(c.driver_version, 8).c_str());
-        std::printf("    %-22s %s (used as %s), queue family %s\n", "api:", vk_version_string(c.api_version).c_str(),
-                    vk_version_string(d.api_version).c_str(),
-                    d.queue_family == PhysicalDeviceInfo::kNoQueue ? "none" : std::to_string(d.queue_family).c_str());
-        print_caps(c, "    ");
-      }
-      if (profile && masked) {
-        std::printf("\nprofile %s (%s) on device %u:\n", std::string(profile->name).c_str(),
-                    std::string(profile->description).c_str(), devices[*sel].index);
-        const json diff = caps_diff(caps_json(devices[*sel].caps), caps_json(*masked));
-        if (diff.empty()) std::printf("    no capability changed\n");
-        for (auto it = diff.begin(); it != diff.end(); ++it)
-          std::printf("    %-34s %s -> %s\n", it.key().c_str(), it.value()["device"].dump().c_str(),
-                      it.value()["profile"].dump().c_str());
-        std::printf("  masked caps:\n");
-        print_caps(*masked, "    ");
-      }
-      std::printf("\nselect with --device INDEX|NAME (TESSERA_DEVICE); profiles (--profile, TESSERA_DEVICE_PROFILE):");
-      for (const DeviceProfile& p : device_profiles()) std::printf(" %s", std::string(p.name).c_str());
-      std::printf("\n");
-    }
+    if (o.json)
+      print_json(devices, sel, sel_error, opts.device, profile, masked);
+    else
+      print_text(devices, sel, profile, masked);
     std::fflush(stdout);
     if (!sel) {
       std::fprintf(stderr, err, sel_error.c_str());

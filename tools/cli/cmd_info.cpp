@@ -146,7 +146,8 @@ void print_plan_text(const Report& r) {
   std::printf("  weights:          %s\n", sizes(p.weight_bytes).c_str());
   if (p.has_model) {
     const KvCachePlan& kv = p.kv;
-    std::printf("  KV cache:         %s\n", sizes(kv.total_bytes).c_str());
+    std::printf("  KV cache:         %s%s\n", sizes(kv.total_bytes).c_str(),
+                r.hp->is_assistant ? " (the drafter reads the target's cache)" : "");
     std::printf("    sliding:        %u layers x %u cells (ring) x %s B = %s\n", kv.n_sliding_layers, kv.sliding_cells,
                 digits(kv.sliding_bytes_per_cell).c_str(), digits(kv.sliding_bytes).c_str());
     std::printf("    global:         %u layers x %u cells x %s B = %s\n", kv.n_global_layers, kv.global_cells,
