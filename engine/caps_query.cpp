@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 
+#include "engine/feature_chain.h"
 #include "engine/instance.h"
 
 namespace tessera {
@@ -97,11 +98,12 @@ std::vector<MemoryHeap> query_memory_heaps(VkPhysicalDevice pd, bool budget_ext)
 
 namespace {
 
-// The property and feature structs of one device, each chained only when its Vulkan version or
-// extension is there. Filled in place (the chains point into the object): never copy it.
+// The property structs of one device and its FeatureChain, each struct chained only when its
+// Vulkan version or extension is there. Filled in place (the chains point into the object):
+// never copy it.
 struct Chains {
-  bool has_driver = false, has_sgsc = false, has_maint4 = false, has_dot = false, has_f16i8 = false,
-       has_8bit = false, has_coopmat = false, has_bf16 = false;
+  bool has_driver = false;
+  FeatureStructs has;  // feature structs chained (and sgsc, maint4, dotp with theirs)
   VkPhysicalDeviceProperties2 props = vk_init<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
   VkPhysicalDeviceSubgroupProperties subgroup =
       vk_init<VkPhysicalDeviceSubgroupProperties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES);
@@ -115,40 +117,15 @@ struct Chains {
       vk_init<VkPhysicalDeviceMaintenance4Properties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES);
   VkPhysicalDeviceShaderIntegerDotProductProperties dotp = vk_init<VkPhysicalDeviceShaderIntegerDotProductProperties>(
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES);
-
-  VkPhysicalDeviceFeatures2 feats = vk_init<VkPhysicalDeviceFeatures2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
-  VkPhysicalDevice16BitStorageFeatures f16s =
-      vk_init<VkPhysicalDevice16BitStorageFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES);
-  VkPhysicalDeviceShaderFloat16Int8Features f16i8 =
-      vk_init<VkPhysicalDeviceShaderFloat16Int8Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES);
-  VkPhysicalDevice8BitStorageFeatures f8s =
-      vk_init<VkPhysicalDevice8BitStorageFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES);
-  VkPhysicalDeviceSubgroupSizeControlFeatures fsgsc = vk_init<VkPhysicalDeviceSubgroupSizeControlFeatures>(
-      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES);
-  VkPhysicalDeviceMaintenance4Features fmaint4 =
-      vk_init<VkPhysicalDeviceMaintenance4Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_FEATURES);
-  VkPhysicalDeviceShaderIntegerDotProductFeatures fdot = vk_init<VkPhysicalDeviceShaderIntegerDotProductFeatures>(
-      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES);
-  VkPhysicalDeviceCooperativeMatrixFeaturesKHR fcoop = vk_init<VkPhysicalDeviceCooperativeMatrixFeaturesKHR>(
-      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR);
-  VkPhysicalDeviceShaderBfloat16FeaturesKHR fbf16 =
-      vk_init<VkPhysicalDeviceShaderBfloat16FeaturesKHR>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_BFLOAT16_FEATURES_KHR);
+  FeatureChain feats;
 
   Chains() = default;
   Chains(const Chains&) = delete;
   Chains& operator=(const Chains&) = delete;
 
   void query(const PhysicalDeviceInfo& info) {
-    const std::uint32_t api = info.api_version;
-    auto avail = [&](std::uint32_t core, const char* ext) { return api >= core || info.has_extension(ext); };
-    has_driver = avail(VK_API_VERSION_1_2, VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME);
-    has_sgsc = avail(VK_API_VERSION_1_3, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
-    has_maint4 = avail(VK_API_VERSION_1_3, VK_KHR_MAINTENANCE_4_EXTENSION_NAME);
-    has_dot = avail(VK_API_VERSION_1_3, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
-    has_f16i8 = avail(VK_API_VERSION_1_2, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
-    has_8bit = avail(VK_API_VERSION_1_2, VK_KHR_8BIT_STORAGE_EXTENSION_NAME);
-    has_coopmat = info.has_extension(VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
-    has_bf16 = info.has_extension(VK_KHR_SHADER_BFLOAT16_EXTENSION_NAME);
+    has_driver = info.api_version >= VK_API_VERSION_1_2 || info.has_extension(VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME);
+    has = available_feature_structs(info);
 
     void** next = &props.pNext;
     auto chain = [&next](bool on, auto& s) {
@@ -159,21 +136,13 @@ struct Chains {
     chain(true, subgroup);
     chain(true, maint3);
     chain(has_driver, driver);
-    chain(has_sgsc, sgsc);
-    chain(has_maint4, maint4);
-    chain(has_dot, dotp);
+    chain(has.subgroup_size_control, sgsc);
+    chain(has.maintenance4, maint4);
+    chain(has.integer_dot_product, dotp);
     vkGetPhysicalDeviceProperties2(info.handle, &props);
 
-    next = &feats.pNext;
-    chain(true, f16s);
-    chain(has_f16i8, f16i8);
-    chain(has_8bit, f8s);
-    chain(has_sgsc, fsgsc);
-    chain(has_maint4, fmaint4);
-    chain(has_dot, fdot);
-    chain(has_coopmat, fcoop);
-    chain(has_bf16, fbf16);
-    vkGetPhysicalDeviceFeatures2(info.handle, &feats);
+    feats.link(has);
+    vkGetPhysicalDeviceFeatures2(info.handle, &feats.features2);
   }
 };
 
@@ -205,13 +174,13 @@ void fill_subgroups(PhysicalDeviceInfo& info, const Chains& ch) {
   const bool compute = (ch.subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0;
   const VkSubgroupFeatureFlags ops = compute ? ch.subgroup.supportedOperations : 0;
   c.subgroup_size = c.subgroup_min = c.subgroup_max = ch.subgroup.subgroupSize;
-  if (ch.has_sgsc) {
+  if (ch.has.subgroup_size_control) {
     info.required_subgroup_size_stages = ch.sgsc.requiredSubgroupSizeStages;
     if (ch.sgsc.minSubgroupSize) c.subgroup_min = ch.sgsc.minSubgroupSize;
     if (ch.sgsc.maxSubgroupSize) c.subgroup_max = ch.sgsc.maxSubgroupSize;
-    c.subgroup_size_control =
-        ch.fsgsc.subgroupSizeControl && (ch.sgsc.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT);
-    c.compute_full_subgroups = ch.fsgsc.computeFullSubgroups;
+    c.subgroup_size_control = ch.feats.subgroup_size_control.subgroupSizeControl &&
+                              (ch.sgsc.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT);
+    c.compute_full_subgroups = ch.feats.subgroup_size_control.computeFullSubgroups;
     c.max_compute_workgroup_subgroups = ch.sgsc.maxComputeWorkgroupSubgroups;
   }
   c.subgroup_arithmetic = ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
@@ -221,23 +190,23 @@ void fill_subgroups(PhysicalDeviceInfo& info, const Chains& ch) {
 
 void fill_features(PhysicalDeviceInfo& info, const Chains& ch, const Instance& inst) {
   DeviceCaps& c = info.caps;
-  c.fp16_arithmetic = ch.has_f16i8 && ch.f16i8.shaderFloat16;
-  c.int8_arithmetic = ch.has_f16i8 && ch.f16i8.shaderInt8;
-  c.int16_arithmetic = ch.feats.features.shaderInt16;
-  c.int64_arithmetic = ch.feats.features.shaderInt64;
-  c.storage_16bit = ch.f16s.storageBuffer16BitAccess;
-  c.storage_8bit = ch.has_8bit && ch.f8s.storageBuffer8BitAccess;
-  c.integer_dot_product = ch.has_dot && ch.fdot.shaderIntegerDotProduct;
+  c.fp16_arithmetic = ch.has.float16_int8 && ch.feats.float16_int8.shaderFloat16;
+  c.int8_arithmetic = ch.has.float16_int8 && ch.feats.float16_int8.shaderInt8;
+  c.int16_arithmetic = ch.feats.features2.features.shaderInt16;
+  c.int64_arithmetic = ch.feats.features2.features.shaderInt64;
+  c.storage_16bit = ch.feats.storage_16bit.storageBuffer16BitAccess;
+  c.storage_8bit = ch.has.storage_8bit && ch.feats.storage_8bit.storageBuffer8BitAccess;
+  c.integer_dot_product = ch.has.integer_dot_product && ch.feats.integer_dot_product.shaderIntegerDotProduct;
   c.integer_dot_4x8_accelerated = c.integer_dot_product && ch.dotp.integerDotProduct4x8BitPackedSignedAccelerated;
-  c.cooperative_matrix = ch.has_coopmat && ch.fcoop.cooperativeMatrix;
+  c.cooperative_matrix = ch.has.cooperative_matrix && ch.feats.cooperative_matrix.cooperativeMatrix;
   if (c.cooperative_matrix) c.coopmat_shapes = query_coopmat_shapes(inst, info.handle);
-  c.bfloat16 = ch.has_bf16 && ch.fbf16.shaderBFloat16Type;
+  c.bfloat16 = ch.has.bfloat16 && ch.feats.bfloat16.shaderBFloat16Type;
   c.push_descriptor = info.has_extension(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
-  info.support.uniform_and_storage_16bit = ch.f16s.uniformAndStorageBuffer16BitAccess;
-  info.support.uniform_and_storage_8bit = ch.has_8bit && ch.f8s.uniformAndStorageBuffer8BitAccess;
-  info.support.maintenance4 = ch.has_maint4 && ch.fmaint4.maintenance4;
-  info.support.bfloat16_dot = c.bfloat16 && ch.fbf16.shaderBFloat16DotProduct;
-  info.support.bfloat16_coopmat = c.bfloat16 && ch.fbf16.shaderBFloat16CooperativeMatrix;
+  info.support.uniform_and_storage_16bit = ch.feats.storage_16bit.uniformAndStorageBuffer16BitAccess;
+  info.support.uniform_and_storage_8bit = ch.has.storage_8bit && ch.feats.storage_8bit.uniformAndStorageBuffer8BitAccess;
+  info.support.maintenance4 = ch.has.maintenance4 && ch.feats.maintenance4.maintenance4;
+  info.support.bfloat16_dot = c.bfloat16 && ch.feats.bfloat16.shaderBFloat16DotProduct;
+  info.support.bfloat16_coopmat = c.bfloat16 && ch.feats.bfloat16.shaderBFloat16CooperativeMatrix;
 }
 
 void fill_limits(DeviceCaps& c, const Chains& ch) {
@@ -251,7 +220,7 @@ void fill_limits(DeviceCaps& c, const Chains& ch) {
   c.max_push_constants = l.maxPushConstantsSize;
   c.max_storage_buffer_range = l.maxStorageBufferRange;
   c.max_memory_allocation = ch.maint3.maxMemoryAllocationSize;
-  c.max_buffer_size = ch.has_maint4 ? ch.maint4.maxBufferSize : 0;
+  c.max_buffer_size = ch.has.maintenance4 ? ch.maint4.maxBufferSize : 0;
   c.min_storage_buffer_offset_alignment = l.minStorageBufferOffsetAlignment;
   c.non_coherent_atom_size = l.nonCoherentAtomSize;
 }

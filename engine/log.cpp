@@ -20,20 +20,22 @@ void log_info(std::string_view msg) {
 
 void set_log_verbose(bool verbose) { g_verbose.store(verbose, std::memory_order_relaxed); }
 
-std::string format_bytes(std::uint64_t bytes) {
-  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+std::string format_bytes_short(std::uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);
   int u = 0;
   while (v >= 1024.0 && u < 4) {
     v /= 1024.0;
     ++u;
   }
-  char buf[64];
-  if (u == 0)
-    std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(bytes));
-  else
-    std::snprintf(buf, sizeof buf, "%.4g %s (%llu bytes)", v, units[u], static_cast<unsigned long long>(bytes));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.4g %s", v, units[u]);
   return buf;
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+  const std::string exact = std::to_string(bytes) + " bytes";
+  return bytes < 1024 ? exact : format_bytes_short(bytes) + " (" + exact + ")";
 }
 
 }  // namespace tessera

@@ -13,7 +13,9 @@ void log_warning(std::string_view msg);
 void log_info(std::string_view msg);
 void set_log_verbose(bool verbose);
 
-// "128 MiB (134217728 bytes)" for messages naming sizes and limits.
+// "128 MiB (134217728 bytes)" for messages naming sizes and limits; "512 bytes" below 1 KiB.
 std::string format_bytes(std::uint64_t bytes);
+// "128 MiB", "23.54 GiB", "512 B": the compact form for tables (`tessera devices`).
+std::string format_bytes_short(std::uint64_t bytes);
 
 }  // namespace tessera

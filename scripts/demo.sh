@@ -25,3 +25,8 @@ echo "== Vulkan devices"
 echo
 echo "== Model"
 "$bin/tessera" info "$model" --ctx 8192
+echo
+echo "== Foundation kernels on this device (GPU timestamps)"
+"$bin/tessera-bench-kernels" --runs 2 || echo "(kernel benchmark unavailable on this device)"
+echo
+echo "Text generation (tessera run) comes with the text-model issue; this build covers the foundations."

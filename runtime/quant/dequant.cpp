@@ -76,50 +76,41 @@ void k_scale_min(int j, const u8* s, int& scale, int& min) {
   }
 }
 
-// Q4_K: d f16, dmin f16, scales[12], qs[128]. 256 elements in 4 chunks of 64: chunk c uses
-// qs[32c .. 32c+31], low nibbles for sub-block 2c and high nibbles for 2c+1;
-// x = d*scale*q - dmin*min.
-void block_q4_k(const u8* b, float* y) {
+// Q4_K and Q5_K: d f16, dmin f16, scales[12], then the quants. 256 elements in 8 sub-blocks of
+// 32; x = d*scale*q - dmin*min with sub-block j's scale and min. quant(j, l) is the q of element
+// 32j + l.
+template <class Quant>
+void block_k_scale_min(const u8* b, float* y, Quant quant) {
   const float d = load_f16(b);
   const float dmin = load_f16(b + 2);
   const u8* sc = b + 4;
-  const u8* qs = b + 16;
-  for (int c = 0; c < 4; ++c) {
-    int s0, m0, s1, m1;
-    k_scale_min(2 * c, sc, s0, m0);
-    k_scale_min(2 * c + 1, sc, s1, m1);
-    const float d0 = d * static_cast<float>(s0), dm0 = dmin * static_cast<float>(m0);
-    const float d1 = d * static_cast<float>(s1), dm1 = dmin * static_cast<float>(m1);
-    const u8* q = qs + 32 * c;
-    for (int l = 0; l < 32; ++l) {
-      y[64 * c + l] = d0 * static_cast<float>(q[l] & 0x0f) - dm0;
-      y[64 * c + 32 + l] = d1 * static_cast<float>(q[l] >> 4) - dm1;
-    }
+  for (int j = 0; j < 8; ++j) {
+    int scale, min;
+    k_scale_min(j, sc, scale, min);
+    const float ds = d * static_cast<float>(scale), dm = dmin * static_cast<float>(min);
+    for (int l = 0; l < 32; ++l) y[32 * j + l] = ds * static_cast<float>(quant(j, l)) - dm;
   }
 }
 
-// Q5_K: d, dmin, scales[12], qh[32], qs[128]. As Q4_K plus a 5th bit: for chunk c, bit 2c of
-// qh[l] belongs to element 64c+l and bit 2c+1 to element 64c+32+l.
+// The 4-bit part of a Q4_K/Q5_K quant: sub-blocks 2c and 2c+1 share qs[32c .. 32c+31], low
+// nibbles for 2c and high nibbles for 2c+1.
+int k_nibble(const u8* qs, int j, int l) {
+  const u8 q = qs[32 * (j / 2) + l];
+  return j % 2 ? q >> 4 : q & 0x0f;
+}
+
+// Q4_K: d f16, dmin f16, scales[12], qs[128].
+void block_q4_k(const u8* b, float* y) {
+  const u8* qs = b + 16;
+  block_k_scale_min(b, y, [qs](int j, int l) { return k_nibble(qs, j, l); });
+}
+
+// Q5_K: d, dmin, scales[12], qh[32], qs[128]. As Q4_K plus a 5th bit: bit j of qh[l] belongs to
+// element 32j + l.
 void block_q5_k(const u8* b, float* y) {
-  const float d = load_f16(b);
-  const float dmin = load_f16(b + 2);
-  const u8* sc = b + 4;
   const u8* qh = b + 16;
   const u8* qs = b + 48;
-  for (int c = 0; c < 4; ++c) {
-    int s0, m0, s1, m1;
-    k_scale_min(2 * c, sc, s0, m0);
-    k_scale_min(2 * c + 1, sc, s1, m1);
-    const float d0 = d * static_cast<float>(s0), dm0 = dmin * static_cast<float>(m0);
-    const float d1 = d * static_cast<float>(s1), dm1 = dmin * static_cast<float>(m1);
-    const u8* q = qs + 32 * c;
-    for (int l = 0; l < 32; ++l) {
-      const int lo = (q[l] & 0x0f) | (((qh[l] >> (2 * c)) & 1) << 4);
-      const int hi = (q[l] >> 4) | (((qh[l] >> (2 * c + 1)) & 1) << 4);
-      y[64 * c + l] = d0 * static_cast<float>(lo) - dm0;
-      y[64 * c + 32 + l] = d1 * static_cast<float>(hi) - dm1;
-    }
-  }
+  block_k_scale_min(b, y, [qh, qs](int j, int l) { return k_nibble(qs, j, l) | (((qh[l] >> j) & 1) << 4); });
 }
 
 // Q6_K: ql[128] (low 4 bits), qh[64] (high 2 bits), scales[16] int8, d f16. Two halves of 128

@@ -67,6 +67,14 @@ void GpuTest::TearDown() {
   }
 }
 
+void GpuTest::set_up_with_workgroup(std::string_view kernel, std::uint32_t invocations) {
+  GpuTest::SetUp();
+  if (IsSkipped() || HasFailure()) return;
+  if (ctx().caps().max_workgroup_invocations < invocations)
+    GTEST_SKIP() << kernel << " has a fixed " << invocations << "-invocation workgroup; the caps allow "
+                 << ctx().caps().max_workgroup_invocations;
+}
+
 Context& GpuTest::ctx() { return *state().ctx; }
 
 EngineOptions GpuTest::env_options() { return EngineOptions::from_env(); }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "engine/context.h"
 #include "engine/options.h"
@@ -30,6 +31,10 @@ class GpuTest : public ::testing::Test {
   // Creates another Context (other cache dir, device, profile...). Its validation errors are
   // the test's to check, e.g. with EXPECT_TRUE(validation_clean(*c)).
   static std::unique_ptr<Context> make_context(const EngineOptions& opts);
+  // SetUp for a fixture whose kernel has a fixed workgroup of `invocations`: GpuTest::SetUp(),
+  // then GTEST_SKIP when the device allows fewer (e.g. TESSERA_DEVICE_PROFILE=minimal). The
+  // caller checks IsSkipped() || HasFailure() before setting up more.
+  void set_up_with_workgroup(std::string_view kernel, std::uint32_t invocations);
 
  private:
   std::uint64_t errors_at_start_ = 0;

@@ -18,13 +18,7 @@ constexpr std::uint32_t kSentinel = 0xdeadbeefu;
 
 class DispatchTest : public GpuTest {
  protected:
-  void SetUp() override {
-    GpuTest::SetUp();
-    if (IsSkipped() || HasFailure()) return;
-    if (ctx().caps().max_workgroup_invocations < 256)  // e.g. TESSERA_DEVICE_PROFILE=minimal
-      GTEST_SKIP() << "fill.comp has a fixed 256-invocation workgroup; the caps allow "
-                   << ctx().caps().max_workgroup_invocations;
-  }
+  void SetUp() override { set_up_with_workgroup("fill.comp", 256); }
   static const Pipeline& fill() {
     return ctx().pipeline({.kernel = KernelId::fill, .bindings = 1, .push_constant_bytes = sizeof(shader::FillParams)});
   }

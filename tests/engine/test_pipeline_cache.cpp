@@ -19,11 +19,8 @@ namespace {
 class PipelineCacheTest : public GpuTest {
  protected:
   void SetUp() override {
-    GpuTest::SetUp();
+    set_up_with_workgroup("fill.comp", 256);
     if (IsSkipped() || HasFailure()) return;
-    if (ctx().caps().max_workgroup_invocations < 256)  // e.g. TESSERA_DEVICE_PROFILE=minimal
-      GTEST_SKIP() << "fill.comp has a fixed 256-invocation workgroup; the caps allow "
-                   << ctx().caps().max_workgroup_invocations;
     dir_ = std::filesystem::temp_directory_path() / ("tessera-pcache-test-" + std::to_string(std::random_device{}()));
     std::filesystem::remove_all(dir_);
   }

@@ -1,5 +1,6 @@
 // Fixture for kernel tests: one Context per test, with a device profile forced (the test's
-// parameter; "" = the real device) and the validation layers on; any validation error fails.
+// parameter; "" = the real device) and the validation layers on; any validation error fails
+// (validation_clean from tests/common/gpu_test.h).
 #pragma once
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@
 #include "engine/context.h"
 #include "engine/options.h"
 #include "engine/transfer.h"
+#include "tests/common/gpu_test.h"
 #include "tests/ops/tolerance.h"
 
 namespace tessera::test {
@@ -37,10 +39,9 @@ class OpsTest : public ::testing::TestWithParam<std::string> {
   }
 
   void TearDown() override {
-    if (!ctx_) return;
-    std::string msgs;
-    for (const std::string& m : ctx_->validation_messages()) msgs += m + "\n";
-    EXPECT_EQ(ctx_->validation_error_count(), 0u) << msgs;
+    if (ctx_) {
+      EXPECT_TRUE(validation_clean(*ctx_));
+    }
   }
 
   Buffer make(std::uint64_t bytes) { return Buffer::create(ctx_->device(), bytes, MemoryKind::Device); }

@@ -35,19 +35,6 @@ std::string hex(std::uint32_t v, int width = 4) {
 
 std::string yes(bool b) { return b ? "yes" : "no"; }
 
-std::string bytes_short(std::uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024.0 && u < 4) {
-    v /= 1024.0;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.4g %s", v, units[u]);
-  return buf;
-}
-
 std::string shape_name(const CoopMatShape& s) {
   return std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k) + " " + s.a_type + "->" + s.c_type;
 }
@@ -145,22 +132,23 @@ void print_caps(const DeviceCaps& c, const char* indent) {
   std::string coop = yes(c.cooperative_matrix);
   for (std::size_t i = 0; i < c.coopmat_shapes.size(); ++i) coop += (i ? ", " : ": ") + shape_name(c.coopmat_shapes[i]);
   line("cooperative matrix", coop);
-  line("shared memory", bytes_short(c.max_shared_memory));
+  line("shared memory", format_bytes_short(c.max_shared_memory));
   line("workgroup", std::to_string(c.max_workgroup_invocations) + " invocations, size " +
                         std::to_string(c.max_workgroup_size[0]) + "x" + std::to_string(c.max_workgroup_size[1]) + "x" +
                         std::to_string(c.max_workgroup_size[2]) + ", count " + std::to_string(c.max_workgroup_count[0]) +
                         "x" + std::to_string(c.max_workgroup_count[1]) + "x" + std::to_string(c.max_workgroup_count[2]));
   line("push constants", std::to_string(c.max_push_constants) + " bytes");
-  line("storage buffer range", bytes_short(c.max_storage_buffer_range) + " (" + std::to_string(c.max_storage_buffer_range) + ")");
-  line("memory allocation", bytes_short(c.max_memory_allocation) + " (" + std::to_string(c.max_memory_allocation) + ")");
-  line("buffer size", c.max_buffer_size ? bytes_short(c.max_buffer_size) + " (" + std::to_string(c.max_buffer_size) + ")"
-                                        : std::string("unknown"));
+  // "128 MiB (134217728)"
+  auto size = [](std::uint64_t b) { return format_bytes_short(b) + " (" + std::to_string(b) + ")"; };
+  line("storage buffer range", size(c.max_storage_buffer_range));
+  line("memory allocation", size(c.max_memory_allocation));
+  line("buffer size", c.max_buffer_size ? size(c.max_buffer_size) : std::string("unknown"));
   line("offset alignment", std::to_string(c.min_storage_buffer_offset_alignment) + " bytes (non-coherent atom " +
                                std::to_string(c.non_coherent_atom_size) + ")");
   for (std::size_t i = 0; i < c.heaps.size(); ++i) {
     const MemoryHeap& h = c.heaps[i];
-    line("heap " + std::to_string(i), bytes_short(h.size) + (h.device_local ? " device-local" : " host") +
-                                          (h.budget ? ", budget " + bytes_short(h.budget) : std::string()));
+    line("heap " + std::to_string(i), format_bytes_short(h.size) + (h.device_local ? " device-local" : " host") +
+                                          (h.budget ? ", budget " + format_bytes_short(h.budget) : std::string()));
   }
   line("unified memory", yes(c.unified_memory) + ", memory budget ext " + yes(c.memory_budget));
   char ts[96];
