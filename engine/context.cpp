@@ -12,7 +12,6 @@
 namespace tessera {
 
 std::unique_ptr<Context> Context::create(const EngineOptions& opts) {
-  if (opts.verbose) set_log_verbose(true);
   std::unique_ptr<Context> ctx(new Context());
   ctx->opts_ = opts;
   if (!opts.profile.empty()) {
@@ -30,8 +29,8 @@ std::unique_ptr<Context> Context::create(const EngineOptions& opts) {
   const PhysicalDeviceInfo& info = devices[select_device(devices, opts.device)];
   ctx->device_index_ = info.index;
   const DeviceCaps enabled = ctx->profile_ ? apply_device_profile(info.caps, *ctx->profile_) : info.caps;
-  ctx->device_ = Device::create(*ctx->instance_, info, enabled);
-  log_info("device " + std::to_string(info.index) + ": " + info.caps.name + " (" + info.caps.driver_name + " " +
+  ctx->device_ = Device::create(*ctx->instance_, info, enabled, opts.verbose);
+  ctx->device_->log().info("device " + std::to_string(info.index) + ": " + info.caps.name + " (" + info.caps.driver_name + " " +
            info.caps.driver_info + ")" + (ctx->profile_ ? ", profile " + opts.profile : std::string()));
 
   const std::filesystem::path dir = opts.cache_dir.empty() ? default_cache_dir() : opts.cache_dir;
@@ -54,7 +53,7 @@ const Pipeline& Context::pipeline(const PipelineDesc& d) {
   if (it != pipelines_.end()) return *it->second;
   auto p = std::make_unique<Pipeline>(Pipeline::create(*device_, cache_->handle(), d));
   cache_->mark_dirty();
-  log_info("pipeline " + std::string(p->name()) + " created in " + std::to_string(p->create_ms()) + " ms");
+  device_->log().info("pipeline " + std::string(p->name()) + " created in " + std::to_string(p->create_ms()) + " ms");
   return *pipelines_.emplace(d, std::move(p)).first->second;
 }
 

@@ -53,10 +53,11 @@ std::vector<const char*> enable_features(const PhysicalDeviceInfo& info, const D
 }  // namespace
 
 std::unique_ptr<Device> Device::create(const Instance& instance, const PhysicalDeviceInfo& info,
-                                       const DeviceCaps& enabled) {
+                                       const DeviceCaps& enabled, bool verbose) {
   if (!info.usable())
     throw Error("[vulkan] device '" + info.caps.name + "' has no compute queue or is older than Vulkan 1.1");
   std::unique_ptr<Device> dev(new Device());
+  dev->log_ = Log(verbose);
   dev->instance_ = &instance;
   dev->physical_ = info.handle;
   dev->queue_family_ = info.queue_family;

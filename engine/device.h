@@ -12,6 +12,7 @@
 
 #include "engine/caps.h"
 #include "engine/caps_query.h"
+#include "engine/log.h"
 #include "engine/vk.h"
 
 namespace tessera {
@@ -21,8 +22,9 @@ class Instance;
 class Device {
  public:
   // `enabled` must be a subset of info.caps (apply_device_profile guarantees it).
+  // `verbose`: info lines on stderr (EngineOptions::verbose).
   static std::unique_ptr<Device> create(const Instance& instance, const PhysicalDeviceInfo& info,
-                                        const DeviceCaps& enabled);
+                                        const DeviceCaps& enabled, bool verbose = false);
 
   Device(const Device&) = delete;
   Device& operator=(const Device&) = delete;
@@ -36,6 +38,7 @@ class Device {
   const VolkDeviceTable& fn() const { return fn_; }  // device-level Vulkan commands
   const DeviceCaps& caps() const { return caps_; }   // caps the device was created for (masked)
   const DeviceCaps& real_caps() const { return real_caps_; }  // what the hardware reports
+  const Log& log() const { return log_; }
   const VkPhysicalDeviceMemoryProperties& memory_properties() const { return memory_; }
   const std::vector<std::string>& enabled_extensions() const { return extensions_; }
   const Instance& instance() const { return *instance_; }
@@ -60,6 +63,7 @@ class Device {
   VolkDeviceTable fn_{};
   DeviceCaps caps_;
   DeviceCaps real_caps_;
+  Log log_;
   VkPhysicalDeviceMemoryProperties memory_{};
   std::vector<std::string> extensions_;
   mutable std::mutex queue_mutex_;

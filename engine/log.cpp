@@ -1,24 +1,16 @@
 // Engine diagnostics on stderr (see log.h).
 #include "engine/log.h"
 
-#include <atomic>
 #include <cstdio>
 
 namespace tessera {
-namespace {
-std::atomic<bool> g_verbose{false};  // process-wide switch, set from EngineOptions
-}
-
 void log_warning(std::string_view msg) {
   std::fprintf(stderr, "[tessera] warning: %.*s\n", static_cast<int>(msg.size()), msg.data());
 }
 
-void log_info(std::string_view msg) {
-  if (g_verbose.load(std::memory_order_relaxed))
-    std::fprintf(stderr, "[tessera] %.*s\n", static_cast<int>(msg.size()), msg.data());
+void Log::info(std::string_view msg) const {
+  if (verbose_) std::fprintf(stderr, "[tessera] %.*s\n", static_cast<int>(msg.size()), msg.data());
 }
-
-void set_log_verbose(bool verbose) { g_verbose.store(verbose, std::memory_order_relaxed); }
 
 std::string format_bytes_short(std::uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

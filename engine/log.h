@@ -9,9 +9,17 @@ namespace tessera {
 
 // "[tessera] warning: <msg>" on stderr.
 void log_warning(std::string_view msg);
-// "[tessera] <msg>" on stderr, only after set_log_verbose(true).
-void log_info(std::string_view msg);
-void set_log_verbose(bool verbose);
+// Info lines ("[tessera] <msg>" on stderr) shown only when verbose. One per Device, from
+// EngineOptions::verbose: no process-wide switch.
+class Log {
+ public:
+  explicit Log(bool verbose = false) : verbose_(verbose) {}
+  void info(std::string_view msg) const;
+  bool verbose() const { return verbose_; }
+
+ private:
+  bool verbose_;
+};
 
 // "128 MiB (134217728 bytes)" for messages naming sizes and limits; "512 bytes" below 1 KiB.
 std::string format_bytes(std::uint64_t bytes);

@@ -85,7 +85,7 @@ std::uint32_t usable_subgroup_size(const Device& dev, const PipelineDesc& d, con
   const bool fits = hw.max_compute_workgroup_subgroups == 0 || invocations <= std::uint64_t{s} * hw.max_compute_workgroup_subgroups;
   if (!(caps.subgroup_size_control && hw.subgroup_size_control && power_of_two(s) && s >= hw.subgroup_min &&
         s <= hw.subgroup_max && fits)) {
-    log_info(who + "required subgroup size " + std::to_string(s) + " not applied (device range " +
+    dev.log().info(who + "required subgroup size " + std::to_string(s) + " not applied (device range " +
              std::to_string(hw.subgroup_min) + ".." + std::to_string(hw.subgroup_max) + ")");
     return 0;
   }

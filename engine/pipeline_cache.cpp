@@ -106,7 +106,7 @@ std::unique_ptr<PipelineCache> PipelineCache::open(const Device& dev, const Devi
   }
   vk_check(r, "vkCreatePipelineCache");
   pc->loaded_bytes_ = data.size();
-  if (!data.empty()) log_info("loaded pipeline cache " + pc->path_.string() + " (" + format_bytes(data.size()) + ")");
+  if (!data.empty()) dev.log().info("loaded pipeline cache " + pc->path_.string() + " (" + format_bytes(data.size()) + ")");
   return pc;
 }
 
@@ -139,7 +139,7 @@ bool PipelineCache::save() {
       throw Error("cannot rename to " + path_.string());
     }
     dirty_ = false;
-    log_info("saved pipeline cache " + path_.string() + " (" + format_bytes(data.size()) + ")");
+    dev_->log().info("saved pipeline cache " + path_.string() + " (" + format_bytes(data.size()) + ")");
     return true;
   } catch (const std::exception& e) {
     log_warning(std::string("pipeline cache not saved: ") + e.what());
