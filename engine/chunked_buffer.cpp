@@ -38,12 +38,15 @@ ChunkedBuffer ChunkedBuffer::create(Device& dev, std::uint64_t rows, std::uint64
   ChunkedBuffer cb;
   cb.rows_ = rows;
   cb.row_bytes_ = row_bytes;
-  cb.chunks_ = plan_row_chunks(rows, row_bytes, max_chunk ? max_chunk : max_chunk_bytes(dev.caps()), row_align);
+  // Kernels read storage buffers in 32-bit words: each chunk's buffer is padded to a multiple
+  // of 4 bytes, and planned so the padded size still fits the limit.
+  const std::uint64_t limit = (max_chunk ? max_chunk : max_chunk_bytes(dev.caps())) / 4 * 4;
+  cb.chunks_ = plan_row_chunks(rows, row_bytes, limit, row_align);
   cb.buffers_.reserve(cb.chunks_.size());
   for (std::size_t i = 0; i < cb.chunks_.size(); ++i) {
     const std::string name = cb.chunks_.size() == 1 ? std::string(debug_name)
                                                     : std::string(debug_name) + "[" + std::to_string(i) + "]";
-    cb.buffers_.push_back(Buffer::create(dev, cb.chunks_[i].bytes, kind, name));
+    cb.buffers_.push_back(Buffer::create(dev, (cb.chunks_[i].bytes + 3) / 4 * 4, kind, name));
   }
   return cb;
 }

@@ -35,7 +35,8 @@ std::uint64_t max_chunk_bytes(const DeviceCaps& caps);
 class ChunkedBuffer {
  public:
   // [rows, row_bytes] tensor. max_chunk = 0: max_chunk_bytes(dev.caps()); tests pass a small
-  // fake limit. row_align: rows per chunk are a multiple of it (kernel tiles).
+  // fake limit. row_align: rows per chunk are a multiple of it (kernel tiles). Each chunk's
+  // buffer is padded to whole 32-bit words (kernels read words), within the limit.
   static ChunkedBuffer create(Device& dev, std::uint64_t rows, std::uint64_t row_bytes, MemoryKind kind,
                               std::string_view debug_name = {}, std::uint64_t max_chunk = 0,
                               std::uint64_t row_align = 1);

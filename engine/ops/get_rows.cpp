@@ -39,8 +39,11 @@ void get_rows(Context& ctx, CommandList& cmd, DType type, std::span<const TableC
   // The kernel reads 32-bit words, so each chunk's range is bound rounded up to 4 bytes: the
   // buffer must hold that padding (weight buffers are allocated padded).
   const auto padded = [&](const TableChunk& c) { return (row_bytes * c.row_count + 3) / 4 * 4; };
-  for (const TableChunk& c : table)
-    require_bytes(op, "table chunk at row " + std::to_string(c.row_begin) + " (padded to 4 bytes)", c.range, padded(c));
+  for (const TableChunk& c : table) {
+    const std::string what = "table chunk at row " + std::to_string(c.row_begin);
+    require_bytes(op, what, c.range, row_bytes * c.row_count);
+    require_bytes(op, what + "'s buffer (padded to 4 bytes)", {c.range.buffer, c.range.offset, 0}, padded(c));
+  }
 
   const KernelPlan plan = plan_kernels(ctx.caps());
   const std::uint32_t wg = plan.elementwise_workgroup;

@@ -1,0 +1,28 @@
+#include "runtime/model/gpu_tensor.h"
+
+#include "engine/error.h"
+
+namespace tessera {
+
+std::vector<ops::TableChunk> GpuTensor::table() const {
+  std::vector<ops::TableChunk> out;
+  out.reserve(data.chunk_count());
+  for (std::size_t i = 0; i < data.chunk_count(); ++i)
+    out.push_back({data.range(i), static_cast<std::uint32_t>(data.chunk(i).first_row),
+                   static_cast<std::uint32_t>(data.chunk(i).rows)});
+  return out;
+}
+
+GpuTensor upload_tensor(Context& ctx, const gguf::File& file, const gguf::TensorInfo& t, std::uint64_t max_chunk) {
+  const std::uint64_t rows = t.rows();
+  if (rows > UINT32_MAX || t.ne.empty())
+    throw Error("[weights] " + file.path().string() + ": tensor '" + t.name + "' " + t.shape_string() +
+                " has too many rows for the kernels");
+  GpuTensor g{t.name, t.type, t.ne,
+              ChunkedBuffer::create(ctx.device(), rows, t.n_bytes / rows, MemoryKind::Device, t.name, max_chunk)};
+  g.data.upload(ctx, file.data(t));
+  file.mapping().release_pages(file.data_offset() + t.offset, t.n_bytes);
+  return g;
+}
+
+}  // namespace tessera

@@ -1,0 +1,29 @@
+// GGUF tensors on the GPU: streamed from the file's memory mapping (no second copy in RAM),
+// split by rows into chunks that each fit one binding and one allocation.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/chunked_buffer.h"
+#include "engine/context.h"
+#include "engine/ops/get_rows.h"
+#include "runtime/gguf/gguf.h"
+
+namespace tessera {
+
+struct GpuTensor {
+  std::string name;
+  DType type = DType::F32;
+  std::vector<std::uint64_t> ne;  // ggml order: ne[0] contiguous
+  ChunkedBuffer data;             // rows = n_elements / ne[0]
+
+  // The chunks as a get_rows table (row ranges per binding).
+  std::vector<ops::TableChunk> table() const;
+};
+
+// Uploads `t` of `file` in row chunks (max_chunk = 0: the device limits; tests pass a small one),
+// then tells the OS the mapped pages are no longer needed.
+GpuTensor upload_tensor(Context& ctx, const gguf::File& file, const gguf::TensorInfo& t, std::uint64_t max_chunk = 0);
+
+}  // namespace tessera
