@@ -72,3 +72,39 @@ TESSERA_INSTANTIATE_PROFILES(GetRowsTest);
 
 }  // namespace
 }  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+// More ids than one grid dimension holds (65535): ids continue in the third dimension.
+TEST(GetRowsGrid, IdsBeyondOneGridDimension) {
+  std::unique_ptr<Context> ctx;
+  try {
+    ctx = Context::create(EngineOptions::from_env());
+  } catch (const std::exception& e) {
+    GTEST_SKIP() << "no Vulkan device: " << e.what();
+  }
+  constexpr std::uint32_t m = 70001, n = 32, rows = 7;
+  const auto table = OpsTest::random_floats(std::size_t{rows} * n, 78);
+  std::vector<std::uint32_t> ids(m);
+  for (std::uint32_t t = 0; t < m; ++t) ids[t] = (t * 5 + 3) % rows;
+  Buffer bt = Buffer::create(ctx->device(), 4ull * table.size(), MemoryKind::Device);
+  Buffer bi = Buffer::create(ctx->device(), 4ull * m, MemoryKind::Device);
+  Buffer bo = Buffer::create(ctx->device(), 4ull * m * n, MemoryKind::Device);
+  upload(*ctx, std::as_bytes(std::span(table)), bt.range());
+  upload(*ctx, std::as_bytes(std::span(ids)), bi.range());
+  CommandList cmd(*ctx);
+  cmd.begin();
+  const ops::TableChunk chunk[] = {{bt.range(), 0, rows}};
+  ops::get_rows(*ctx, cmd, DType::F32, chunk, bi.range(), bo.range(), m, n, 2.0f);
+  cmd.submit_and_wait();
+  std::vector<float> got(std::size_t{m} * n), want(got.size());
+  download(*ctx, bo.range(), std::as_writable_bytes(std::span(got)));
+  for (std::uint32_t t = 0; t < m; ++t)
+    for (std::uint32_t i = 0; i < n; ++i) want[std::size_t{t} * n + i] = table[ids[t] * n + i] * 2.0f;
+  EXPECT_TRUE(all_close(got, want, kExact, "70001 ids"));
+  EXPECT_TRUE(validation_clean(*ctx));
+}
+
+}  // namespace
+}  // namespace tessera::test

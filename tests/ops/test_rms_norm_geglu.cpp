@@ -67,3 +67,33 @@ TESSERA_INSTANTIATE_PROFILES(NormTest);
 
 }  // namespace
 }  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+// More rows than one grid dimension holds (65535): rows continue in the second dimension.
+TEST(NormGrid, RmsNormRowsBeyondOneGridDimension) {
+  EngineOptions opts = EngineOptions::from_env();
+  std::unique_ptr<Context> ctx;
+  try {
+    ctx = Context::create(opts);
+  } catch (const std::exception& e) {
+    GTEST_SKIP() << "no Vulkan device: " << e.what();
+  }
+  constexpr std::uint32_t rows = 70001, n = 2;
+  const auto x = OpsTest::random_floats(std::size_t{rows} * n, 77);
+  Buffer bx = Buffer::create(ctx->device(), 4ull * x.size(), MemoryKind::Device);
+  Buffer by = Buffer::create(ctx->device(), 4ull * x.size(), MemoryKind::Device);
+  upload(*ctx, std::as_bytes(std::span(x)), bx.range());
+  CommandList cmd(*ctx);
+  cmd.begin();
+  ops::rms_norm(*ctx, cmd, bx.range(), std::nullopt, by.range(), rows, n, 1e-6f);
+  cmd.submit_and_wait();
+  std::vector<float> got(x.size());
+  download(*ctx, by.range(), std::as_writable_bytes(std::span(got)));
+  EXPECT_TRUE(all_close(got, ref::rms_norm(x, nullptr, rows, n, 1e-6f), kNorm, "70001 rows"));
+  EXPECT_TRUE(validation_clean(*ctx));
+}
+
+}  // namespace
+}  // namespace tessera::test
