@@ -15,6 +15,12 @@
 namespace tessera {
 namespace {
 
+std::uint64_t fnv1a(std::span<const std::byte> data) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (const std::byte b : data) h = (h ^ static_cast<std::uint64_t>(b)) * 1099511628211ull;
+  return h;
+}
+
 constexpr std::uint64_t kMaxCacheFile = 1ull << 30;  // refuse absurd files rather than read them
 
 std::vector<std::byte> read_file(const std::filesystem::path& p, std::string* why) {
@@ -106,6 +112,7 @@ std::unique_ptr<PipelineCache> PipelineCache::open(const Device& dev, const Devi
   }
   vk_check(r, "vkCreatePipelineCache");
   pc->loaded_bytes_ = data.size();
+  pc->loaded_hash_ = fnv1a(data);
   if (!data.empty()) dev.log().info("loaded pipeline cache " + pc->path_.string() + " (" + format_bytes(data.size()) + ")");
   return pc;
 }
@@ -122,6 +129,10 @@ bool PipelineCache::save() {
     std::vector<std::byte> data(size);
     vk_check(dev_->fn().vkGetPipelineCacheData(dev_->handle(), cache_, &size, data.data()), "vkGetPipelineCacheData");
     data.resize(size);
+    if (size == loaded_bytes_ && fnv1a(data) == loaded_hash_) {  // every pipeline came from the file
+      dirty_ = false;
+      return false;
+    }
     // Unique temp name per process and thread, then an atomic rename over the old file.
     const auto salt = std::hash<std::thread::id>{}(std::this_thread::get_id()) ^
                       static_cast<std::size_t>(std::chrono::steady_clock::now().time_since_epoch().count());

@@ -32,7 +32,8 @@ class PipelineCache {
   const std::filesystem::path& path() const { return path_; }    // empty when not persisted
   void mark_dirty() { dirty_ = true; }                           // a pipeline was created through it
 
-  // Writes the cache when a pipeline was created since loading (or the file was bad). Never
+  // Writes the cache when a pipeline was created since loading (or the file was bad) and the
+  // driver's data differs from what was loaded. Never
   // throws: failures are warnings. Returns true when the file was written.
   bool save();
 
@@ -48,6 +49,7 @@ class PipelineCache {
   VkPipelineCache cache_ = VK_NULL_HANDLE;
   std::filesystem::path path_;
   std::uint64_t loaded_bytes_ = 0;
+  std::uint64_t loaded_hash_ = 0;  // FNV-1a of the accepted file: an unchanged cache is not rewritten
   bool dirty_ = false;
 };
 

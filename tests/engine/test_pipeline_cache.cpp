@@ -2,6 +2,7 @@
 // same device, and a corrupt or foreign file ignored gracefully (then overwritten).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -65,11 +66,17 @@ TEST_F(PipelineCacheTest, PersistsAcrossContexts) {
   ASSERT_TRUE(std::filesystem::exists(file)) << file;
   EXPECT_EQ(PipelineCache::check_header(read_all(file), ctx().real_caps()), "");
 
-  auto c2 = make_context(opts());
-  EXPECT_GT(c2->pipeline_cache_loaded_bytes(), 0u);
-  EXPECT_EQ(c2->pipeline_cache_path(), file);
-  make_fill(*c2);
-  EXPECT_TRUE(validation_clean(*c2));
+  // Backdate the file: a context whose pipelines all came from it must not rewrite it.
+  const auto old = std::filesystem::last_write_time(file) - std::chrono::hours(1);
+  std::filesystem::last_write_time(file, old);
+  {
+    auto c2 = make_context(opts());
+    EXPECT_GT(c2->pipeline_cache_loaded_bytes(), 0u);
+    EXPECT_EQ(c2->pipeline_cache_path(), file);
+    make_fill(*c2);
+    EXPECT_TRUE(validation_clean(*c2));
+  }
+  EXPECT_EQ(std::filesystem::last_write_time(file), old) << "an unchanged pipeline cache was rewritten";
 }
 
 TEST_F(PipelineCacheTest, CorruptOrForeignFileIsIgnoredAndOverwritten) {
