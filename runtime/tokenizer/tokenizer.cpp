@@ -129,7 +129,8 @@ void Tokenizer::build(const std::vector<std::string>& merges) {
       if (b < 0) fail("token " + std::to_string(i) + " '" + s + "' has type byte but is not <0xXX>");
       if (byte_ids_[static_cast<std::size_t>(b)] < 0) byte_ids_[static_cast<std::size_t>(b)] = id;
     }
-    if ((types_[i] == TokenType::control || types_[i] == TokenType::user_defined) && !s.empty()) {
+    const TokenType t = types_[i];
+    if ((t == TokenType::control || t == TokenType::user_defined || t == TokenType::unknown) && !s.empty()) {
       specials_.emplace(s, id);
       special_first_[static_cast<unsigned char>(s[0])] = true;
       if (std::find(special_lengths_.begin(), special_lengths_.end(), s.size()) == special_lengths_.end())

@@ -44,8 +44,9 @@ class Tokenizer {
                               const std::string& name = "<memory>");
 
   // Text -> ids. add_bos prepends bos_id() (when the vocabulary has one). User-defined tokens
-  // written literally are always matched (as HF added tokens and llama.cpp do); control tokens
-  // ("<bos>", "<|turn>", "<|image|>") only with parse_special. Longest match wins.
+  // written literally are always matched (as HF added tokens and llama.cpp do); control and
+  // unknown tokens ("<bos>", "<|turn>", "<|image|>", "<unk>") only with parse_special. Longest
+  // match wins.
   std::vector<std::int32_t> encode(std::string_view text, bool add_bos, bool parse_special) const;
 
   // Ids -> text: "▁" becomes a space, byte tokens their raw byte; control and unknown tokens
@@ -97,7 +98,7 @@ class Tokenizer {
   StringMap token_ids_;                        // text -> id (first id for duplicates)
   std::unordered_map<std::uint64_t, Merge> merge_rank_;  // pair_key(l, r) -> merge
   std::array<std::int32_t, 256> byte_ids_{};   // <0xXX> ids, -1 if absent
-  StringMap specials_;                         // control + user-defined text -> id
+  StringMap specials_;                         // control, user-defined, unknown text -> id
   std::vector<std::size_t> special_lengths_;   // distinct lengths, longest first
   std::array<bool, 256> special_first_{};      // first bytes of special tokens
   std::int32_t bos_ = -1, eos_ = -1, eot_ = -1, pad_ = -1, unk_ = -1;
