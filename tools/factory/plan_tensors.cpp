@@ -26,6 +26,19 @@ struct Builder {
 
 std::string blk(std::uint32_t il, const char* what) { return "blk." + std::to_string(il) + "." + what + ".weight"; }
 
+// The part of a decoder block that the target and the drafter share, after attn_output:
+// post-attention norm, the GeGLU FFN with its sandwich norms, and the layer output scale.
+// `width` is the residual width (3840 target, 1024 drafter).
+void add_layer_tail(Builder& b, std::uint32_t il, std::uint64_t width, std::uint64_t n_ff, std::uint32_t n_layer) {
+  b.f32(blk(il, "post_attention_norm"), {width}, Init::norm);
+  b.f32(blk(il, "ffn_norm"), {width}, Init::norm);
+  b.matrix(blk(il, "ffn_gate"), width, n_ff, MatrixRole::ffn_gate);
+  b.matrix(blk(il, "ffn_up"), width, n_ff, MatrixRole::ffn_up);
+  b.matrix(blk(il, "ffn_down"), n_ff, width, MatrixRole::ffn_down, il, n_layer);
+  b.f32(blk(il, "post_ffw_norm"), {width}, Init::norm);
+  b.f32(blk(il, "layer_output_scale"), {1}, Init::layer_scale);
+}
+
 }  // namespace
 
 std::uint64_t TensorSpec::n_elements() const {
@@ -55,13 +68,7 @@ FilePlan plan_model(const Preset& p, const TypeChoice& type, std::uint32_t n_voc
     b.f32(blk(il, "attn_q_norm"), {hd}, Init::q_norm);
     b.f32(blk(il, "attn_k_norm"), {hd}, Init::k_norm);
     b.matrix(blk(il, "attn_output"), q_out, d, MatrixRole::attn_output);
-    b.f32(blk(il, "post_attention_norm"), {d}, Init::norm);
-    b.f32(blk(il, "ffn_norm"), {d}, Init::norm);
-    b.matrix(blk(il, "ffn_gate"), d, c.n_ff, MatrixRole::ffn_gate);
-    b.matrix(blk(il, "ffn_up"), d, c.n_ff, MatrixRole::ffn_up);
-    b.matrix(blk(il, "ffn_down"), c.n_ff, d, MatrixRole::ffn_down, il, c.n_layer);
-    b.f32(blk(il, "post_ffw_norm"), {d}, Init::norm);
-    b.f32(blk(il, "layer_output_scale"), {1}, Init::layer_scale);
+    add_layer_tail(b, il, d, c.n_ff, c.n_layer);
   }
   b.f32("output_norm.weight", {d}, Init::norm);
   return plan;
@@ -110,13 +117,7 @@ FilePlan plan_drafter(const Preset& p, const TypeChoice& type, std::uint32_t n_v
     b.matrix(blk(il, "attn_q"), h, q_out, MatrixRole::attn_q);
     b.f32(blk(il, "attn_q_norm"), {hd}, Init::q_norm);
     b.matrix(blk(il, "attn_output"), q_out, h, MatrixRole::attn_output);
-    b.f32(blk(il, "post_attention_norm"), {h}, Init::norm);
-    b.f32(blk(il, "ffn_norm"), {h}, Init::norm);
-    b.matrix(blk(il, "ffn_gate"), h, dc.n_ff, MatrixRole::ffn_gate);
-    b.matrix(blk(il, "ffn_up"), h, dc.n_ff, MatrixRole::ffn_up);
-    b.matrix(blk(il, "ffn_down"), dc.n_ff, h, MatrixRole::ffn_down, il, dc.n_layer);
-    b.f32(blk(il, "post_ffw_norm"), {h}, Init::norm);
-    b.f32(blk(il, "layer_output_scale"), {1}, Init::layer_scale);
+    add_layer_tail(b, il, h, dc.n_ff, dc.n_layer);
   }
   return plan;
 }
