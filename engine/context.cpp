@@ -30,6 +30,7 @@ std::unique_ptr<Context> Context::create(const EngineOptions& opts) {
   ctx->device_index_ = info.index;
   const DeviceCaps enabled = ctx->profile_ ? apply_device_profile(info.caps, *ctx->profile_) : info.caps;
   ctx->device_ = Device::create(*ctx->instance_, info, enabled, opts.verbose);
+  ctx->plan_ = plan_kernels(ctx->device_->caps());
   ctx->device_->log().info("device " + std::to_string(info.index) + ": " + info.caps.name + " (" + info.caps.driver_name + " " +
            info.caps.driver_info + ")" + (ctx->profile_ ? ", profile " + opts.profile : std::string()));
 

@@ -13,6 +13,7 @@
 #include "engine/caps.h"
 #include "engine/options.h"
 #include "engine/pipeline.h"
+#include "engine/plan.h"
 
 namespace tessera {
 
@@ -33,6 +34,7 @@ class Context {
 
   const DeviceCaps& caps() const;       // after profile masking
   const DeviceCaps& real_caps() const;  // before
+  const KernelPlan& plan() const { return plan_; }  // kernel variants, picked once from caps()
   const DeviceProfile* profile() const { return profile_; }  // null when none forced
   const EngineOptions& options() const { return opts_; }
   Device& device() { return *device_; }
@@ -57,6 +59,7 @@ class Context {
 
   EngineOptions opts_;
   const DeviceProfile* profile_ = nullptr;
+  KernelPlan plan_;
   std::uint32_t device_index_ = 0;
   std::unique_ptr<Instance> instance_;
   std::unique_ptr<Device> device_;

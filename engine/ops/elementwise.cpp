@@ -13,7 +13,7 @@ void dispatch(Context& ctx, CommandList& cmd, KernelId kernel, const char* op, c
   require_bytes(op, "a", a, 4ull * n);
   require_bytes(op, "b", b, 4ull * b_n);
   require_bytes(op, "out", out, 4ull * n);
-  const KernelPlan plan = plan_kernels(ctx.caps());
+  const KernelPlan& plan = ctx.plan();
   const std::uint32_t wg = plan.elementwise_workgroup;
   const Pipeline& p = ctx.pipeline({kernel, 3, sizeof(shader::ElementwiseParams), {wg}});
   const shader::ElementwiseParams params{n, b_n, s, 0};

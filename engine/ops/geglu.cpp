@@ -18,7 +18,7 @@ void geglu(Context& ctx, CommandList& cmd, const BufferRange& gate, const Buffer
   require_bytes(op, "gate", gate, need(gate_stride));
   require_bytes(op, "up", up, need(up_stride) + 4ull * up_offset);
   require_bytes(op, "out", out, need(out_stride));
-  const KernelPlan plan = plan_kernels(ctx.caps());
+  const KernelPlan& plan = ctx.plan();
   const std::uint32_t wg = plan.elementwise_workgroup;
   const Pipeline& p = ctx.pipeline({KernelId::geglu, 3, sizeof(shader::GegluParams), {wg}});
   const shader::GegluParams params{n, rows, gate_stride, up_stride, out_stride, up_offset};

@@ -45,7 +45,7 @@ void get_rows(Context& ctx, CommandList& cmd, DType type, std::span<const TableC
     require_bytes(op, what + "'s buffer (padded to 4 bytes)", {c.range.buffer, c.range.offset, 0}, padded(c));
   }
 
-  const KernelPlan plan = plan_kernels(ctx.caps());
+  const KernelPlan& plan = ctx.plan();
   const std::uint32_t wg = plan.elementwise_workgroup;
   const Pipeline& p = ctx.pipeline({get_rows_kernel(type), 3, sizeof(shader::GetRowsParams), {wg}});
   // Grid: x covers a row (grid-stride), y/z the ids.

@@ -12,7 +12,7 @@ void rms_norm(Context& ctx, CommandList& cmd, const BufferRange& x, const std::o
   require_bytes(op, "x", x, 4ull * rows * n);
   require_bytes(op, "y", y, 4ull * rows * n);
   if (w) require_bytes(op, "w", *w, 4ull * n);
-  const KernelPlan plan = plan_kernels(ctx.caps());
+  const KernelPlan& plan = ctx.plan();
   const KernelId kernel = plan.subgroup_reduce ? KernelId::rms_norm : KernelId::rms_norm_shared;
   const Pipeline& p = ctx.pipeline({kernel, 3, sizeof(shader::RmsNormParams), {plan.reduce_workgroup}});
   const shader::RmsNormParams params{n, rows, eps, w ? 1u : 0u, n, n};

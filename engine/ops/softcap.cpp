@@ -11,7 +11,7 @@ void softcap(Context& ctx, CommandList& cmd, const BufferRange& x, const BufferR
   require(cap > 0.0f, op, "cap must be > 0, got " + std::to_string(cap));
   require_bytes(op, "x", x, 4ull * n);
   require_bytes(op, "y", y, 4ull * n);
-  const KernelPlan plan = plan_kernels(ctx.caps());
+  const KernelPlan& plan = ctx.plan();
   const std::uint32_t wg = plan.elementwise_workgroup;
   const Pipeline& p = ctx.pipeline({KernelId::softcap, 2, sizeof(shader::SoftcapParams), {wg}});
   const shader::SoftcapParams params{n, cap};
