@@ -61,6 +61,53 @@ struct GetRowsParams {
   float scale;
 };
 
+// head_norm_rope.comp: per-head RMSNorm (weight optional) then NeoX RoPE, in place on
+// x[row, :] (row = token * n_head + head, n = head_dim): pairs (j, j + n/2) for j < n_rot rotate
+// by the angle whose (cos, sin) is cs[token, j]; other pairs are only normalised.
+struct HeadNormRopeParams {
+  uint n;          // head_dim (even)
+  uint rows;       // tokens * heads
+  uint n_head;     // heads per token (row / n_head = token)
+  uint n_rot;      // rotating pairs (<= n / 2); 0 = norm only
+  float eps;
+  uint has_weight; // 0 or 1
+};
+
+// kv_store.comp: cache[(pos0 + t) % cells, :] = f16(src[t, :]) for t < m, width halves a row.
+struct KvStoreParams {
+  uint width;      // elements per row (even)
+  uint m;          // rows to store
+  uint pos0;       // position of row 0
+  uint cells;      // rows of the cache (a ring when smaller than the context)
+};
+
+// attention.comp: o[t, h, :] = softmax_k(scale * q[t, h, :] . K[k, h / group, :] + mask) V[k, ...]
+// over the cached positions visible to the query at position pos0 + t: causal, and within the
+// last `window` positions when window != 0. K/V are f16 rows of n_kv_head * head_dim in a ring
+// of `cells` rows (position p at row p % cells).
+struct AttentionParams {
+  uint head_dim;   // elements per head (even)
+  uint n_head;     // query heads
+  uint n_kv_head;  // KV heads (n_head % n_kv_head == 0)
+  uint m;          // query rows (tokens)
+  uint pos0;       // position of query row 0
+  uint cells;      // cache rows
+  uint window;     // sliding window (0 = none)
+  float scale;     // score scale (Gemma 4: 1.0)
+};
+
+// matmul.comp: y[t, row_begin + r] = sum_i x[t, i] * dequant(W[r, i]) for the rows r of one weight
+// chunk; workgroup (x + z * groups_x, y) takes row r and activation tile tile_base + y.
+struct MatmulParams {
+  uint k;          // row length of W and x (multiple of the block size)
+  uint m;          // activation rows
+  uint n;          // row stride of y (total weight rows)
+  uint row_begin;  // first weight row in this chunk
+  uint row_count;  // rows in this chunk
+  uint row_bytes;  // bytes per weight row
+  uint tile_base;  // first activation tile of this dispatch
+};
+
 #ifdef __cplusplus
 static_assert(sizeof(FillParams) == 8);
 static_assert(sizeof(ElementwiseParams) == 16);
@@ -68,6 +115,10 @@ static_assert(sizeof(RmsNormParams) == 24);
 static_assert(sizeof(GegluParams) == 24);
 static_assert(sizeof(SoftcapParams) == 8);
 static_assert(sizeof(GetRowsParams) == 24);
+static_assert(sizeof(MatmulParams) == 28);
+static_assert(sizeof(HeadNormRopeParams) == 24);
+static_assert(sizeof(KvStoreParams) == 16);
+static_assert(sizeof(AttentionParams) == 32);
 }  // namespace tessera::shader
 #endif
 
