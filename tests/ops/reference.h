@@ -2,8 +2,12 @@
 // shaders. Double accumulation where the math is a reduction.
 #pragma once
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "engine/dtype.h"
+#include "runtime/quant/dequant.h"
 
 namespace tessera::ref {
 
@@ -25,5 +29,22 @@ inline float gelu_tanh(float x) {
 }
 
 inline float softcap(float x, float cap) { return float(cap * std::tanh(double(x) / cap)); }
+
+// y[t, r] = sum_i x[t, i] * W[r, i]: x [m, k] f32, W n packed rows of k elements of type t
+// (dequantized by the CPU dequantizer), y [m, n]; double accumulation.
+inline std::vector<float> matmul(DType t, const std::vector<std::byte>& w, const std::vector<float>& x,
+                                 std::uint32_t m, std::uint32_t k, std::uint32_t n) {
+  const std::uint64_t row_bytes = dtype_bytes(t, k);
+  std::vector<float> y(std::size_t{m} * n), row(k);
+  for (std::uint32_t r = 0; r < n; ++r) {
+    dequantize_row(t, w.data() + r * row_bytes, row.data(), k);
+    for (std::uint32_t i = 0; i < m; ++i) {
+      double s = 0;
+      for (std::uint32_t j = 0; j < k; ++j) s += double(x[std::size_t{i} * k + j]) * row[j];
+      y[std::size_t{i} * n + r] = float(s);
+    }
+  }
+  return y;
+}
 
 }  // namespace tessera::ref

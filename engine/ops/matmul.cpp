@@ -1,0 +1,104 @@
+#include "engine/ops/matmul.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/ops/op_common.h"
+#include "shaders/params.h"
+
+namespace tessera::ops {
+namespace {
+
+constexpr std::uint32_t kMatmulTileM = 8;  // activation rows per workgroup (TILE_M in matmul.comp)
+
+// The kernel for `t`, with subgroup or shared-memory reduction.
+KernelId matmul_kernel(DType t, bool subgroup) {
+  switch (t) {
+    case DType::F32: return subgroup ? KernelId::matmul_f32 : KernelId::matmul_f32_shared;
+    case DType::F16: return subgroup ? KernelId::matmul_f16 : KernelId::matmul_f16_shared;
+    case DType::BF16: return subgroup ? KernelId::matmul_bf16 : KernelId::matmul_bf16_shared;
+    case DType::Q4_0: return subgroup ? KernelId::matmul_q4_0 : KernelId::matmul_q4_0_shared;
+    case DType::Q4_1: return subgroup ? KernelId::matmul_q4_1 : KernelId::matmul_q4_1_shared;
+    case DType::Q5_0: return subgroup ? KernelId::matmul_q5_0 : KernelId::matmul_q5_0_shared;
+    case DType::Q8_0: return subgroup ? KernelId::matmul_q8_0 : KernelId::matmul_q8_0_shared;
+    case DType::Q4_K: return subgroup ? KernelId::matmul_q4_k : KernelId::matmul_q4_k_shared;
+    case DType::Q5_K: return subgroup ? KernelId::matmul_q5_k : KernelId::matmul_q5_k_shared;
+    case DType::Q6_K: return subgroup ? KernelId::matmul_q6_k : KernelId::matmul_q6_k_shared;
+  }
+  throw Error("[matmul] unsupported type id " + std::to_string(static_cast<std::uint32_t>(t)));
+}
+
+// Throws unless the chunks, taken in row order, cover rows [0, n) exactly once.
+void require_cover(std::span<const TableChunk> w, std::uint32_t n) {
+  require(!w.empty(), "matmul", "weight has no chunks");
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> rows;  // [begin, end)
+  for (const TableChunk& c : w) {
+    require(c.row_count > 0, "matmul", "weight chunk at row " + std::to_string(c.row_begin) + " has no rows");
+    rows.emplace_back(c.row_begin, std::uint64_t{c.row_begin} + c.row_count);
+  }
+  std::sort(rows.begin(), rows.end());
+  std::uint64_t next = 0;
+  for (const auto& [begin, end] : rows) {
+    require(begin == next, "matmul",
+            "weight chunks must cover rows 0.." + std::to_string(n) + " once: " +
+                (begin < next ? "rows from " + std::to_string(begin) + " overlap"
+                              : "rows " + std::to_string(next) + ".." + std::to_string(begin) + " are missing"));
+    next = end;
+  }
+  require(next == n, "matmul",
+          "weight chunks cover rows 0.." + std::to_string(next) + " but the output has " + std::to_string(n));
+}
+
+}  // namespace
+
+void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChunk> w, const BufferRange& x,
+            const BufferRange& y, std::uint32_t m, std::uint32_t k, std::uint32_t n) {
+  constexpr const char* op = "matmul";
+  const DTypeInfo& info = dtype_info(type);
+  const std::string shape = "x [" + std::to_string(m) + ", " + std::to_string(k) + "] f32, W [" + std::to_string(n) +
+                            ", " + std::to_string(k) + "] " + std::string(info.name);
+  require(m > 0 && k > 0 && n > 0, op, "empty shape: " + shape);
+  require(k % info.block_size == 0, op,
+          shape + ": k = " + std::to_string(k) + " is not a multiple of the " + std::string(info.name) + " block (" +
+              std::to_string(info.block_size) + ")");
+  require_cover(w, n);
+  const auto dims = [](std::uint32_t a, std::uint32_t b) {
+    return "[" + std::to_string(a) + ", " + std::to_string(b) + "] f32";
+  };
+  require_bytes(op, "x " + dims(m, k), x, 4ull * m * k);
+  require_bytes(op, "y " + dims(m, n), y, 4ull * m * n);
+  const std::uint64_t row_bytes = dtype_bytes(type, k);
+  // The kernel reads 32-bit words, so each chunk is bound rounded up to 4 bytes: its buffer must
+  // hold that padding (weight buffers are allocated padded).
+  const auto padded = [&](const TableChunk& c) { return (row_bytes * c.row_count + 3) / 4 * 4; };
+  for (const TableChunk& c : w) {
+    const std::string what = "weight chunk at row " + std::to_string(c.row_begin) + " (" +
+                             std::to_string(c.row_count) + " rows of " + std::to_string(row_bytes) + " bytes)";
+    require_bytes(op, what, c.range, row_bytes * c.row_count);
+    require_bytes(op, what + "'s buffer (padded to 4 bytes)", {c.range.buffer, c.range.offset, 0}, padded(c));
+  }
+
+  const KernelPlan& plan = ctx.plan();
+  require(plan.reduce_workgroup >= kMatmulTileM && plan.reduce_workgroup <= 256, op,
+          "the plan's reduce workgroup (" + std::to_string(plan.reduce_workgroup) + ") is outside " +
+              std::to_string(kMatmulTileM) + "..256");
+  const Pipeline& p = ctx.pipeline(
+      {matmul_kernel(type, plan.subgroup_reduce), 3, sizeof(shader::MatmulParams), {plan.reduce_workgroup}});
+  const BufferRange xb{x.buffer, x.offset, 4ull * m * k}, yb{y.buffer, y.offset, 4ull * m * n};
+  const std::uint32_t tiles = (m + kMatmulTileM - 1) / kMatmulTileM;
+  for (const TableChunk& c : w) {
+    // Grid: rows of the chunk over x (then z), activation tiles over y.
+    const std::uint32_t gx = std::min(c.row_count, plan.max_groups_x);
+    const std::uint32_t gz = (c.row_count + gx - 1) / gx;
+    const BufferRange bindings[] = {{c.range.buffer, c.range.offset, padded(c)}, xb, yb};
+    for (std::uint32_t base = 0; base < tiles; base += plan.max_groups_x) {
+      const std::uint32_t gy = std::min(tiles - base, plan.max_groups_x);
+      const shader::MatmulParams params{k, m, n, c.row_begin, c.row_count, static_cast<std::uint32_t>(row_bytes), base};
+      cmd.dispatch(p, bindings, params, gx, gy, gz);
+    }
+  }
+}
+
+}  // namespace tessera::ops

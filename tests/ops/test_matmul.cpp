@@ -1,0 +1,198 @@
+// matmul.comp: y = x · Wᵀ with W of every weight type dequantized in the kernel, against a double
+// CPU reference over the same packed blocks: shapes around the activation tile (8 rows) and the
+// workgroup stride, weights split into chunks, one wide row, and the input checks.
+#include "engine/ops/matmul.h"
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "runtime/quant/quantize.h"
+#include "tests/ops/ops_test.h"
+#include "tests/ops/reference.h"
+
+namespace tessera::test {
+namespace {
+
+// n random rows of k elements quantized to type t: the packed weight bytes.
+std::vector<std::byte> make_weight(DType t, std::uint32_t n, std::uint32_t k, std::uint32_t seed) {
+  const auto w = OpsTest::random_floats(std::size_t{n} * k, seed, -1.5f, 1.5f);
+  std::vector<std::byte> out(n * dtype_bytes(t, k));
+  quantize_rows(t, w.data(), out.data(), n, k);
+  return out;
+}
+
+// One matmul to record: its buffers, chunks and expected output.
+struct Case {
+  std::string name;
+  DType type;
+  std::uint32_t m, k, n;
+  std::vector<Buffer> buffers;  // weight pieces, then x, then y (reserved: chunks point into it)
+  std::vector<ops::TableChunk> chunks;
+  std::vector<float> want;
+};
+
+class MatmulTest : public OpsTest {
+ protected:
+  // W as one chunk, or split at rows n/6 and n*3/5 into three chunks: the first in its own
+  // buffer, the other two sharing one buffer (the third at an aligned offset), listed out of order.
+  void add(DType type, std::uint32_t m, std::uint32_t k, std::uint32_t n, bool chunked, std::uint32_t seed) {
+    Case c{std::string(dtype_name(type)) + " m=" + std::to_string(m) + " k=" + std::to_string(k) +
+               " n=" + std::to_string(n) + (chunked ? " chunked" : ""),
+           type, m, k, n, {}, {}, {}};
+    c.buffers.reserve(4);
+    const auto w = make_weight(type, n, k, seed);
+    const auto x = random_floats(std::size_t{m} * k, seed + 1000);
+    c.want = ref::matmul(type, w, x, m, k, n);
+    const std::uint64_t rb = dtype_bytes(type, k);
+    const auto rows = [&](std::uint32_t b, std::uint32_t e) {
+      return std::vector<std::byte>(w.begin() + b * rb, w.begin() + e * rb);
+    };
+    if (!chunked) {
+      c.buffers.push_back(upload_vec(w));
+      c.chunks.push_back({{&c.buffers[0]}, 0, n});
+    } else {
+      const std::uint32_t a = n / 6, b = n * 3 / 5;
+      const std::uint64_t align = std::max<std::uint64_t>(ctx_->caps().min_storage_buffer_offset_alignment, 4);
+      const std::uint64_t off = ((b - a) * rb + align - 1) / align * align;  // third chunk's offset
+      std::vector<std::byte> shared(off + (n - b) * rb);
+      const auto mid = rows(a, b), last = rows(b, n);
+      std::copy(mid.begin(), mid.end(), shared.begin());
+      std::copy(last.begin(), last.end(), shared.begin() + static_cast<std::ptrdiff_t>(off));
+      c.buffers.push_back(upload_vec(rows(0, a)));
+      c.buffers.push_back(upload_vec(shared));
+      c.chunks = {{{&c.buffers[1], off}, b, n - b},
+                  {{&c.buffers[0]}, 0, a},
+                  {{&c.buffers[1], 0, (b - a) * rb}, a, b - a}};
+    }
+    c.buffers.push_back(upload_vec(x));
+    c.buffers.push_back(make(4ull * m * n));
+    cases_.push_back(std::move(c));
+  }
+
+  // Records every added case in one submit, then compares each with its reference.
+  void run_and_check() {
+    run([&](Context& ctx, CommandList& cmd) {
+      for (const Case& c : cases_)
+        ops::matmul(ctx, cmd, c.type, c.chunks, {&c.buffers[c.buffers.size() - 2]}, {&c.buffers.back()}, c.m, c.k,
+                    c.n);
+    });
+    for (const Case& c : cases_)
+      EXPECT_TRUE(all_close(download_f32(c.buffers.back(), c.want.size()), c.want, reduction_tolerance(kMatmul, c.k),
+                            c.name));
+    cases_.clear();
+  }
+
+  // m around the tile (1, 3, 9, 17) x n (1, 7, 33) x k of one block, a few blocks, and more than
+  // one workgroup stride (plain types: odd k), plus a chunked weight.
+  void check_type(DType type) {
+    const std::uint32_t b = dtype_info(type).block_size;
+    const std::vector<std::uint32_t> ks = b == 1 ? std::vector<std::uint32_t>{1, 33, 520}
+                                                 : std::vector<std::uint32_t>{b, 3 * b, b == 32 ? 17 * b : 2 * b};
+    std::uint32_t seed = 1;
+    for (const std::uint32_t k : ks)
+      for (const std::uint32_t m : {1u, 3u, 9u, 17u})
+        for (const std::uint32_t n : {1u, 7u, 33u}) add(type, m, k, n, false, seed++);
+    add(type, 9, ks[1], 33, true, seed++);
+    run_and_check();
+  }
+
+  std::vector<Case> cases_;  // moving a Case keeps its Buffers' addresses (the vector's storage moves)
+};
+
+TEST_P(MatmulTest, F32) { check_type(DType::F32); }
+TEST_P(MatmulTest, F16) { check_type(DType::F16); }
+TEST_P(MatmulTest, BF16) { check_type(DType::BF16); }
+TEST_P(MatmulTest, Q4_0) { check_type(DType::Q4_0); }
+TEST_P(MatmulTest, Q4_1) { check_type(DType::Q4_1); }
+TEST_P(MatmulTest, Q5_0) { check_type(DType::Q5_0); }
+TEST_P(MatmulTest, Q8_0) { check_type(DType::Q8_0); }
+TEST_P(MatmulTest, Q4_K) { check_type(DType::Q4_K); }
+TEST_P(MatmulTest, Q5_K) { check_type(DType::Q5_K); }
+TEST_P(MatmulTest, Q6_K) { check_type(DType::Q6_K); }
+
+// A Gemma-sized row (the 15360 feed-forward width) for a single token.
+TEST_P(MatmulTest, WideRowQ4_K) {
+  add(DType::Q4_K, 1, 15360, 5, false, 77);
+  run_and_check();
+}
+
+// Passes when f() throws tessera::Error whose message contains `part`.
+::testing::AssertionResult throws_with(const std::function<void()>& f, const std::string& part) {
+  try {
+    f();
+  } catch (const Error& e) {
+    if (std::string(e.what()).find(part) != std::string::npos) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "message \"" << e.what() << "\" lacks \"" << part << "\"";
+  }
+  return ::testing::AssertionFailure() << "no tessera::Error (expected \"" << part << "\")";
+}
+
+TEST_P(MatmulTest, RejectsBadInputs) {
+  Buffer b = make(1 << 16);
+  const BufferRange all{&b};
+  const ops::TableChunk one[] = {{all, 0, 4}};
+  const auto mm = [&](DType t, std::span<const ops::TableChunk> w, BufferRange x, BufferRange y, std::uint32_t m,
+                      std::uint32_t k, std::uint32_t n) {
+    return [=, this] { ops::matmul(*ctx_, *cmd_, t, w, x, y, m, k, n); };
+  };
+  cmd_->begin();
+  EXPECT_TRUE(throws_with(mm(DType::Q4_K, one, all, all, 1, 100, 4), "[matmul]"));
+  EXPECT_TRUE(throws_with(mm(DType::Q4_K, one, all, all, 1, 100, 4), "not a multiple of the Q4_K block (256)"));
+  EXPECT_TRUE(throws_with(mm(DType::Q8_0, one, all, all, 1, 48, 4), "not a multiple of the Q8_0 block (32)"));
+  EXPECT_TRUE(throws_with(mm(DType::F32, one, all, all, 0, 8, 4), "empty shape"));
+  EXPECT_TRUE(throws_with(mm(DType::F32, {}, all, all, 1, 8, 4), "no chunks"));
+  // Chunks that miss, overlap or overrun the n output rows.
+  const ops::TableChunk gap[] = {{all, 0, 2}, {all, 3, 1}};
+  const ops::TableChunk overlap[] = {{all, 0, 3}, {all, 2, 2}};
+  const ops::TableChunk empty[] = {{all, 0, 4}, {all, 4, 0}};
+  EXPECT_TRUE(throws_with(mm(DType::F32, gap, all, all, 1, 8, 4), "rows 2..3 are missing"));
+  EXPECT_TRUE(throws_with(mm(DType::F32, overlap, all, all, 1, 8, 4), "overlap"));
+  EXPECT_TRUE(throws_with(mm(DType::F32, empty, all, all, 1, 8, 4), "has no rows"));
+  EXPECT_TRUE(throws_with(mm(DType::F32, one, all, all, 1, 8, 3), "but the output has 3"));
+  EXPECT_TRUE(throws_with(mm(DType::F32, one, all, all, 1, 8, 5), "but the output has 5"));
+  // Ranges too small: weight (4 rows of 8 f32 = 128 bytes), x, y.
+  const ops::TableChunk small[] = {{{&b, 0, 100}, 0, 4}};
+  EXPECT_TRUE(throws_with(mm(DType::F32, small, all, all, 1, 8, 4),
+                          "weight chunk at row 0 (4 rows of 32 bytes) needs 128 bytes"));
+  EXPECT_TRUE(throws_with(mm(DType::F32, one, {&b, 0, 60}, all, 2, 8, 4), "x [2, 8] f32 needs 64 bytes"));
+  EXPECT_TRUE(throws_with(mm(DType::F32, one, all, {&b, 0, 24}, 2, 8, 4), "y [2, 4] f32 needs 32 bytes"));
+  EXPECT_TRUE(throws_with(mm(DType::F32, one, {}, all, 2, 8, 4), "x [2, 8] f32 is not bound"));
+  cmd_->submit_and_wait();
+}
+
+TESSERA_INSTANTIATE_PROFILES(MatmulTest);
+
+// A chunk with more rows than one grid dimension holds (65535): rows continue in z.
+TEST(MatmulGrid, RowsBeyondOneGridDimension) {
+  std::unique_ptr<Context> ctx;
+  try {
+    ctx = Context::create(EngineOptions::from_env());
+  } catch (const std::exception& e) {
+    GTEST_SKIP() << "no Vulkan device: " << e.what();
+  }
+  constexpr std::uint32_t m = 2, k = 4, n = 70001;
+  const auto w = OpsTest::random_floats(std::size_t{n} * k, 91);
+  const auto x = OpsTest::random_floats(std::size_t{m} * k, 92);
+  Buffer bw = Buffer::create(ctx->device(), 4ull * w.size(), MemoryKind::Device);
+  Buffer bx = Buffer::create(ctx->device(), 4ull * x.size(), MemoryKind::Device);
+  Buffer by = Buffer::create(ctx->device(), 4ull * m * n, MemoryKind::Device);
+  upload(*ctx, std::as_bytes(std::span(w)), bw.range());
+  upload(*ctx, std::as_bytes(std::span(x)), bx.range());
+  CommandList cmd(*ctx);
+  cmd.begin();
+  const ops::TableChunk chunk[] = {{bw.range(), 0, n}};
+  ops::matmul(*ctx, cmd, DType::F32, chunk, bx.range(), by.range(), m, k, n);
+  cmd.submit_and_wait();
+  std::vector<float> got(std::size_t{m} * n);
+  download(*ctx, by.range(), std::as_writable_bytes(std::span(got)));
+  std::vector<std::byte> wb(w.size() * 4);
+  std::memcpy(wb.data(), w.data(), wb.size());
+  EXPECT_TRUE(all_close(got, ref::matmul(DType::F32, wb, x, m, k, n), reduction_tolerance(kMatmul, k), "70001 rows"));
+  EXPECT_TRUE(validation_clean(*ctx));
+}
+
+}  // namespace
+}  // namespace tessera::test
