@@ -21,6 +21,7 @@
 #include "engine/ops/rms_norm.h"
 #include "engine/ops/softcap.h"
 #include "engine/options.h"
+#include "tools/bench/bench_util.h"
 
 namespace tessera {
 namespace {
@@ -30,21 +31,6 @@ struct Result {
   double bytes = 0;  // bytes each run reads + writes
   double ms = 0;     // best GPU time of one run
 };
-
-// Records `record` once per run (one dispatch per run), returns the best GPU time in ms.
-double best_ms(Context& ctx, int runs, const std::function<void(CommandList&)>& record) {
-  CommandList cmd(ctx);
-  double best = 1e30;
-  for (int r = 0; r < runs; ++r) {
-    cmd.begin();
-    record(cmd);
-    cmd.submit_and_wait();
-    double ms = 0;
-    for (const CommandList::Timing& t : cmd.timings()) ms += t.ms;
-    best = std::min(best, ms);
-  }
-  return best;
-}
 
 int run(int argc, char** argv) {
   CLI::App app{"tessera-bench-kernels: GPU time of the foundation kernels on Gemma 4 12B shapes"};
@@ -78,29 +64,29 @@ int run(int argc, char** argv) {
 
   std::vector<Result> results;
   const std::uint32_t stream_n = static_cast<std::uint32_t>(kCopy / 4);
-  results.push_back({"stream: scale 64 MiB f32", 2.0 * kCopy, best_ms(*ctx, runs, [&](CommandList& cmd) {
+  results.push_back({"stream: scale 64 MiB f32", 2.0 * kCopy, bench::best_gpu_ms(*ctx, runs, [&](CommandList& cmd) {
                        ops::scale(*ctx, cmd, a.range(), b.range(), stream_n, 2.0f);
                      })});
   const double stream_gbs = results[0].bytes / (results[0].ms * 1e6);
 
   const std::uint32_t n = kTokens * kHidden;
-  results.push_back({"add [64, 3840] f32", 12.0 * n, best_ms(*ctx, runs, [&](CommandList& cmd) {
+  results.push_back({"add [64, 3840] f32", 12.0 * n, bench::best_gpu_ms(*ctx, runs, [&](CommandList& cmd) {
                        ops::add(*ctx, cmd, a.range(), b.range(), c.range(), n);
                      })});
-  results.push_back({"rms_norm [64, 3840] f32 + weight", 8.0 * n + 4 * kHidden, best_ms(*ctx, runs, [&](CommandList& cmd) {
+  results.push_back({"rms_norm [64, 3840] f32 + weight", 8.0 * n + 4 * kHidden, bench::best_gpu_ms(*ctx, runs, [&](CommandList& cmd) {
                        ops::rms_norm(*ctx, cmd, a.range(), b.range(), c.range(), kTokens, kHidden, 1e-6f);
                      })});
   const std::uint32_t rows = 4;  // fused gate|up of 4 tokens: 4 x 2 x 15360
-  results.push_back({"geglu fused [4, 15360] f32", 12.0 * rows * kFfn, best_ms(*ctx, runs, [&](CommandList& cmd) {
+  results.push_back({"geglu fused [4, 15360] f32", 12.0 * rows * kFfn, bench::best_gpu_ms(*ctx, runs, [&](CommandList& cmd) {
                        ops::geglu_fused(*ctx, cmd, a.range(), c.range(), rows, kFfn);
                      })});
-  results.push_back({"softcap [262144] f32 (logits)", 8.0 * kVocab, best_ms(*ctx, runs, [&](CommandList& cmd) {
+  results.push_back({"softcap [262144] f32 (logits)", 8.0 * kVocab, bench::best_gpu_ms(*ctx, runs, [&](CommandList& cmd) {
                        ops::softcap(*ctx, cmd, a.range(), c.range(), kVocab, 30.0f);
                      })});
   // Embedding gather: 64 rows of a Q6_K table (row = 3840 elements = 3150 bytes).
   const std::uint64_t q6_row = dtype_bytes(DType::Q6_K, kHidden);
   const ops::TableChunk table[] = {{a.range(), 0, static_cast<std::uint32_t>(kCopy / q6_row)}};
-  results.push_back({"get_rows Q6_K 64 x 3840", double(kTokens) * (q6_row + 4.0 * kHidden), best_ms(*ctx, runs, [&](CommandList& cmd) {
+  results.push_back({"get_rows Q6_K 64 x 3840", double(kTokens) * (q6_row + 4.0 * kHidden), bench::best_gpu_ms(*ctx, runs, [&](CommandList& cmd) {
                        ops::get_rows(*ctx, cmd, DType::Q6_K, table, ids.range(), c.range(), kTokens, kHidden, 61.97f);
                      })});
 

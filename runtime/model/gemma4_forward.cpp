@@ -1,0 +1,227 @@
+// The Gemma 4 text forward pass (docs/gemma4-spec.md §2), one ubatch at a time, read top to
+// bottom: embed, 48 × (attention block, FFN block, layer scale), final norm, tied head, soft-cap.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "engine/error.h"
+#include "engine/ops/elementwise.h"
+#include "engine/ops/geglu.h"
+#include "engine/ops/get_rows.h"
+#include "engine/ops/head_norm_rope.h"
+#include "engine/ops/kv_cache_ops.h"
+#include "engine/ops/matmul.h"
+#include "engine/ops/rms_norm.h"
+#include "engine/ops/softcap.h"
+#include "runtime/model/gemma4_model.h"
+
+namespace tessera {
+
+// RoPE of one layer kind: per pair j the inverse frequency; the first n_rot pairs rotate.
+struct RopeTable {
+  std::vector<double> inv_freq;  // [n_rot]
+  std::uint32_t n_rot = 0;
+};
+
+// Activation and input buffers for T = n_ubatch tokens, f32 unless noted.
+struct Gemma4Session::Buffers {
+  Buffer x;        // [T, n_embd] residual stream
+  Buffer a;        // [T, n_embd] normed input of a sub-block / final-norm rows
+  Buffer o;        // [T, n_embd] sub-block output
+  Buffer q;        // [T, n_head * head_dim_max]
+  Buffer k;        // [T, n_kv * head_dim] max over layers
+  Buffer v;        // [T, n_kv * head_dim] max over layers
+  Buffer attn;     // [T, n_head * head_dim_max] attention output
+  Buffer gate;     // [T, n_ff_max]
+  Buffer up;       // [T, n_ff_max]
+  Buffer logits;   // [head_rows, n_vocab]
+  Buffer ids;      // [T] u32, host-visible
+  Buffer cs_swa;   // [T, n_rot_swa, 2] (cos, sin), host-visible
+  Buffer cs_full;  // [T, n_rot_full, 2], host-visible
+  Buffer readback;  // [rows, n_vocab] host-visible, grown on demand
+  std::uint32_t head_rows = 1;  // logits rows per head matmul (one binding)
+  RopeTable rope_swa, rope_full;
+  CommandList cmd;
+  explicit Buffers(Context& ctx) : cmd(ctx) {}
+};
+
+namespace {
+
+RopeTable make_rope_table(double base, std::uint32_t head_dim, const std::vector<float>* freq_factors,
+                          std::uint32_t n_ctx) {
+  RopeTable r;
+  for (std::uint32_t j = 0; j < head_dim / 2; ++j) {
+    double f = std::pow(base, -2.0 * j / head_dim);
+    if (freq_factors) f /= (*freq_factors)[j];
+    r.inv_freq.push_back(f);
+  }
+  // Trailing pairs whose angle stays below 1e-12 rad over the whole context are the identity in
+  // f32 (the global layers' 1e30 rope_freqs factors): skip them.
+  r.n_rot = head_dim / 2;
+  while (r.n_rot > 0 && r.inv_freq[r.n_rot - 1] * n_ctx < 1e-12) --r.n_rot;
+  r.inv_freq.resize(r.n_rot);
+  return r;
+}
+
+void fill_rope(Buffer& b, const RopeTable& r, std::uint32_t pos0, std::uint32_t tokens) {
+  if (r.n_rot == 0) return;
+  auto* cs = reinterpret_cast<float*>(b.mapped().data());
+  for (std::uint32_t t = 0; t < tokens; ++t)
+    for (std::uint32_t j = 0; j < r.n_rot; ++j) {
+      const double angle = double(pos0 + t) * r.inv_freq[j];
+      cs[(std::size_t{t} * r.n_rot + j) * 2] = float(std::cos(angle));
+      cs[(std::size_t{t} * r.n_rot + j) * 2 + 1] = float(std::sin(angle));
+    }
+  b.flush();
+}
+
+Buffer device_buffer(Context& ctx, std::uint64_t floats, const char* name) {
+  return Buffer::create(ctx.device(), std::max<std::uint64_t>(4 * floats, 4), MemoryKind::Device, name);
+}
+
+}  // namespace
+
+Gemma4Session::Gemma4Session(const Gemma4Model& model, const SessionOptions& opts)
+    : model_(model), kv_(KvCache::create(model.context(), model.hparams(), opts.n_ctx, opts.n_ubatch)) {
+  Context& ctx = model.context();
+  const Gemma4HParams& hp = model.hparams();
+  const std::uint64_t T = opts.n_ubatch;
+  std::uint64_t q_w = 0, kv_w = 0, ff = 0;
+  for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+    const LayerHParams l = hp.layer(il);
+    q_w = std::max<std::uint64_t>(q_w, std::uint64_t{l.n_head} * l.head_dim);
+    kv_w = std::max<std::uint64_t>(kv_w, std::uint64_t{l.n_kv_heads} * l.head_dim);
+    ff = std::max<std::uint64_t>(ff, l.n_ff);
+  }
+  buf_ = std::make_unique<Buffers>(ctx);
+  Buffers& b = *buf_;
+  b.x = device_buffer(ctx, T * hp.n_embd, "act.x");
+  b.a = device_buffer(ctx, T * hp.n_embd, "act.a");
+  b.o = device_buffer(ctx, T * hp.n_embd, "act.o");
+  b.q = device_buffer(ctx, T * q_w, "act.q");
+  b.k = device_buffer(ctx, T * kv_w, "act.k");
+  b.v = device_buffer(ctx, T * kv_w, "act.v");
+  b.attn = device_buffer(ctx, T * q_w, "act.attn");
+  b.gate = device_buffer(ctx, T * ff, "act.gate");
+  b.up = device_buffer(ctx, T * ff, "act.up");
+  const std::uint64_t row_bytes = 4ull * hp.n_vocab;
+  b.head_rows = static_cast<std::uint32_t>(
+      std::clamp<std::uint64_t>(ctx.caps().max_storage_buffer_range / row_bytes, 1, T));
+  b.logits = device_buffer(ctx, std::uint64_t{b.head_rows} * hp.n_vocab, "act.logits");
+  b.ids = Buffer::create(ctx.device(), 4 * T, MemoryKind::Upload, "in.ids");
+  const bool has_swa = hp.n_sliding_layers() > 0, has_full = hp.n_global_layers() > 0;
+  if (has_swa) b.rope_swa = make_rope_table(hp.rope_base_swa, hp.head_dim_swa, nullptr, opts.n_ctx);
+  if (has_full) b.rope_full = make_rope_table(hp.rope_base, hp.head_dim, &model.weights().rope_freqs, opts.n_ctx);
+  b.cs_swa = Buffer::create(ctx.device(), std::max<std::uint64_t>(8 * T * b.rope_swa.n_rot, 8), MemoryKind::Upload,
+                            "in.rope_swa");
+  b.cs_full = Buffer::create(ctx.device(), std::max<std::uint64_t>(8 * T * b.rope_full.n_rot, 8),
+                             MemoryKind::Upload, "in.rope_full");
+}
+
+Gemma4Session::~Gemma4Session() = default;
+
+std::vector<CommandList::Timing> Gemma4Session::last_timings() const { return buf_->cmd.timings(); }
+
+std::vector<float> Gemma4Session::decode(std::span<const std::uint32_t> ids, bool all_logits) {
+  const Gemma4HParams& hp = model_.hparams();
+  if (ids.empty()) throw Error("[session] decode of no tokens");
+  kv_.check_append(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] >= hp.n_vocab)
+      throw Error("[session] token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) +
+                  " is outside the vocabulary of " + std::to_string(hp.n_vocab));
+  const std::size_t rows = all_logits ? ids.size() : 1;
+  std::vector<float> logits(rows * hp.n_vocab);
+  for (std::size_t begin = 0; begin < ids.size(); begin += kv_.n_ubatch()) {
+    const std::size_t n = std::min<std::size_t>(kv_.n_ubatch(), ids.size() - begin);
+    const bool last = begin + n == ids.size();
+    const auto span = ids.subspan(begin, n);
+    if (all_logits) forward_ubatch(span, 0, static_cast<std::uint32_t>(n), logits.data() + begin * hp.n_vocab);
+    else forward_ubatch(span, static_cast<std::uint32_t>(n - 1), last ? 1 : 0, logits.data());
+  }
+  for (std::uint32_t id : model_.suppressed_tokens())
+    for (std::size_t r = 0; r < rows; ++r) logits[r * hp.n_vocab + id] = -std::numeric_limits<float>::infinity();
+  return logits;
+}
+
+void Gemma4Session::forward_ubatch(std::span<const std::uint32_t> ids, std::uint32_t out_first,
+                                   std::uint32_t out_rows, float* logits_out) {
+  Context& ctx = model_.context();
+  const Gemma4HParams& hp = model_.hparams();
+  const Gemma4Weights& w = model_.weights();
+  Buffers& b = *buf_;
+  const auto T = static_cast<std::uint32_t>(ids.size());
+  const std::uint32_t pos0 = kv_.n_past(), d = hp.n_embd;
+  const float eps = hp.rms_eps;
+
+  std::memcpy(b.ids.mapped().data(), ids.data(), 4ull * T);
+  b.ids.flush();
+  fill_rope(b.cs_swa, b.rope_swa, pos0, T);
+  fill_rope(b.cs_full, b.rope_full, pos0, T);
+
+  CommandList& cmd = b.cmd;
+  cmd.begin();
+  const auto table = w.token_embd.table();
+  ops::get_rows(ctx, cmd, w.token_embd.type, table, b.ids.range(), b.x.range(), T, d, std::sqrt(float(d)));
+
+  for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+    const LayerHParams l = hp.layer(il);
+    const Gemma4LayerWeights& lw = w.layers[il];
+    const KvCache::Layer& cache = kv_.layer(il);
+    const RopeTable& rope = l.is_sliding ? b.rope_swa : b.rope_full;
+    const BufferRange cs = (l.is_sliding ? b.cs_swa : b.cs_full).range();
+    const std::uint32_t hd = l.head_dim, q_w = l.n_head * hd, kv_w = cache.width;
+
+    // Attention block: norm, Q/K/V, QK-norm + RoPE, V-norm (V = raw K on global layers).
+    ops::rms_norm(ctx, cmd, b.x.range(), lw.attn_norm.range(), b.a.range(), T, d, eps);
+    ops::matmul(ctx, cmd, lw.attn_q.type, lw.attn_q.table(), b.a.range(), b.q.range(), T, d, q_w);
+    ops::matmul(ctx, cmd, lw.attn_k.type, lw.attn_k.table(), b.a.range(), b.k.range(), T, d, kv_w);
+    if (lw.attn_v) {
+      ops::matmul(ctx, cmd, lw.attn_v->type, lw.attn_v->table(), b.a.range(), b.v.range(), T, d, kv_w);
+      ops::rms_norm(ctx, cmd, b.v.range(), std::nullopt, b.v.range(), T * l.n_kv_heads, hd, eps);
+    } else {
+      ops::rms_norm(ctx, cmd, b.k.range(), std::nullopt, b.v.range(), T * l.n_kv_heads, hd, eps);
+    }
+    ops::head_norm_rope(ctx, cmd, b.q.range(), lw.attn_q_norm.range(), cs, T, l.n_head, hd, rope.n_rot, eps);
+    ops::head_norm_rope(ctx, cmd, b.k.range(), lw.attn_k_norm.range(), cs, T, l.n_kv_heads, hd, rope.n_rot, eps);
+    ops::kv_store(ctx, cmd, b.k.range(), cache.k.range(), T, kv_w, pos0, cache.cells);
+    ops::kv_store(ctx, cmd, b.v.range(), cache.v.range(), T, kv_w, pos0, cache.cells);
+    const ops::AttentionShape shape{hd, l.n_head, l.n_kv_heads, T, pos0, cache.cells, cache.window, 1.0f};
+    ops::attention(ctx, cmd, shape, b.q.range(), cache.k.range(), cache.v.range(), b.attn.range());
+    ops::matmul(ctx, cmd, lw.attn_output.type, lw.attn_output.table(), b.attn.range(), b.o.range(), T, q_w, d);
+    ops::rms_norm(ctx, cmd, b.o.range(), lw.post_attention_norm.range(), b.o.range(), T, d, eps);
+    ops::add(ctx, cmd, b.x.range(), b.o.range(), b.x.range(), T * d, T * d);
+
+    // FFN block: norm, GeGLU, down, post-norm, residual; then the layer scale.
+    ops::rms_norm(ctx, cmd, b.x.range(), lw.ffn_norm.range(), b.a.range(), T, d, eps);
+    ops::matmul(ctx, cmd, lw.ffn_gate.type, lw.ffn_gate.table(), b.a.range(), b.gate.range(), T, d, l.n_ff);
+    ops::matmul(ctx, cmd, lw.ffn_up.type, lw.ffn_up.table(), b.a.range(), b.up.range(), T, d, l.n_ff);
+    ops::geglu(ctx, cmd, b.gate.range(), b.up.range(), b.gate.range(), T, l.n_ff);
+    ops::matmul(ctx, cmd, lw.ffn_down.type, lw.ffn_down.table(), b.gate.range(), b.o.range(), T, l.n_ff, d);
+    ops::rms_norm(ctx, cmd, b.o.range(), lw.post_ffw_norm.range(), b.o.range(), T, d, eps);
+    ops::add(ctx, cmd, b.x.range(), b.o.range(), b.x.range(), T * d, T * d);
+    if (lw.output_scale != 1.0f) ops::scale(ctx, cmd, b.x.range(), b.x.range(), T * d, lw.output_scale);
+  }
+
+  // Output rows: final norm, tied head, soft-cap, in groups that fit one logits binding.
+  const std::uint64_t vocab = hp.n_vocab;
+  if (out_rows > 0 && b.readback.size() < 4 * vocab * out_rows)
+    b.readback = Buffer::create(ctx.device(), 4 * vocab * out_rows, MemoryKind::Readback, "out.logits");
+  for (std::uint32_t g = 0; g < out_rows; g += b.head_rows) {
+    const std::uint32_t n = std::min(b.head_rows, out_rows - g);
+    cmd.copy(b.x.range(4ull * (out_first + g) * d, 4ull * n * d), b.a.range());
+    ops::rms_norm(ctx, cmd, b.a.range(), w.output_norm.range(), b.a.range(), n, d, eps);
+    ops::matmul(ctx, cmd, w.token_embd.type, table, b.a.range(), b.logits.range(), n, d, hp.n_vocab);
+    if (hp.final_logit_softcap > 0)
+      ops::softcap(ctx, cmd, b.logits.range(), b.logits.range(), n * hp.n_vocab, hp.final_logit_softcap);
+    cmd.copy(b.logits.range(0, 4 * vocab * n), b.readback.range(4 * vocab * g));
+  }
+  cmd.submit_and_wait();
+  kv_.advance(T);
+  if (out_rows > 0) {
+    b.readback.invalidate();
+    std::memcpy(logits_out, b.readback.mapped().data(), 4 * vocab * out_rows);
+  }
+}
+
+}  // namespace tessera

@@ -1,0 +1,68 @@
+#include "runtime/model/gemma4_model.h"
+
+#include <chrono>
+
+#include "engine/error.h"
+#include "engine/log.h"
+#include "runtime/model/memory_plan.h"
+
+namespace tessera {
+namespace {
+
+// Device-local memory the model may use: the largest device-local heap (its budget when known).
+std::uint64_t device_memory_available(const DeviceCaps& caps) {
+  std::uint64_t best = 0;
+  for (const MemoryHeap& h : caps.heaps)
+    if (h.device_local) best = std::max(best, h.budget != 0 ? h.budget : h.size);
+  return best;
+}
+
+void check_device_memory(const Context& ctx, const gguf::File& file, const Gemma4HParams& hp,
+                         const ModelLoadOptions& opts) {
+  MemoryPlanOptions mo;
+  mo.ctx_len = opts.n_ctx;
+  mo.n_ubatch = opts.n_ubatch;
+  const MemoryPlan plan = plan_memory(file, hp, mo);
+  const std::uint64_t have = device_memory_available(ctx.caps());
+  if (have != 0 && plan.total_bytes > have)
+    throw Error("[model] " + file.path().string() + " at context " + std::to_string(opts.n_ctx) + " needs " +
+                format_bytes(plan.total_bytes) + " of device memory (weights " + format_bytes(plan.weight_bytes) +
+                ", KV cache " + format_bytes(plan.kv.total_bytes) + ", activations " +
+                format_bytes(plan.act.total_bytes) + ") but " + ctx.caps().name + " has " + format_bytes(have) +
+                " available: use a smaller context (--ctx) or a smaller quantization");
+}
+
+}  // namespace
+
+std::unique_ptr<Gemma4Model> Gemma4Model::load(Context& ctx, const std::filesystem::path& path,
+                                               const ModelLoadOptions& opts) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<Gemma4Model> m(new Gemma4Model(ctx, gguf::File::open(path)));
+  const std::string arch = m->file_.architecture();
+  if (arch != "gemma4")
+    throw Error("[model] " + path.string() + ": architecture '" + arch +
+                "' is not a Gemma 4 text model (expected 'gemma4'" +
+                (arch == "clip" ? "; this is an mmproj file, pass it with --mmproj" : "") +
+                (is_gemma4_arch(arch) ? "; this is an MTP drafter, pass it with --drafter" : "") + ")");
+  m->hp_ = read_gemma4_hparams(m->file_);
+  if (m->hp_.n_embd_per_layer != 0)
+    throw Error("[model] " + path.string() + ": per-layer embeddings (PLE) are not supported (Gemma 4 E2B/E4B)");
+  if (m->hp_.n_shared_kv_layers != 0)
+    throw Error("[model] " + path.string() + ": KV sharing across layers is not supported");
+  for (std::uint32_t il = 0; il < m->hp_.n_layer; ++il) {
+    const LayerHParams l = m->hp_.layer(il);
+    if (l.rope_dims != l.head_dim)
+      throw Error("[model] " + path.string() + ": layer " + std::to_string(il) + " rotates " +
+                  std::to_string(l.rope_dims) + " of " + std::to_string(l.head_dim) +
+                  " dims; only full-head rotation (with rope_freqs for partial) is supported");
+  }
+  check_device_memory(ctx, m->file_, m->hp_, opts);
+  if (m->file_.has("tokenizer.ggml.suppress_tokens"))
+    for (std::int64_t id : m->file_.get_int_array("tokenizer.ggml.suppress_tokens"))
+      if (id >= 0 && id < m->hp_.n_vocab) m->suppress_.push_back(static_cast<std::uint32_t>(id));
+  m->w_ = load_gemma4_weights(ctx, m->file_, m->hp_, opts.progress, opts.max_chunk);
+  m->load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return m;
+}
+
+}  // namespace tessera

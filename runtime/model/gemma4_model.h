@@ -1,0 +1,87 @@
+// The Gemma 4 text model on the GPU: Gemma4Model owns the file, hyper-parameters and weights
+// (shared by sessions); Gemma4Session owns one sequence's KV cache and activation buffers and
+// runs the forward pass (gemma4_forward.cpp) in ubatches.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "engine/commands.h"
+#include "engine/context.h"
+#include "runtime/gguf/gguf.h"
+#include "runtime/model/gemma4_weights.h"
+#include "runtime/model/hparams.h"
+#include "runtime/model/kv_cache.h"
+
+namespace tessera {
+
+struct ModelLoadOptions {
+  std::uint32_t n_ctx = 4096;    // context the caller intends to use: checked against device memory
+  std::uint32_t n_ubatch = 512;  // tokens per forward
+  LoadProgress progress;         // per tensor uploaded
+  std::uint64_t max_chunk = 0;   // weight chunk limit (0: the device's; tests force splits)
+};
+
+class Gemma4Model {
+ public:
+  // Opens and checks the file (arch gemma4, tensors, shapes), checks the device has the memory for
+  // weights + KV cache + activations at opts.n_ctx, then uploads the weights.
+  static std::unique_ptr<Gemma4Model> load(Context& ctx, const std::filesystem::path& path,
+                                           const ModelLoadOptions& opts = {});
+
+  Context& context() const { return ctx_; }
+  const gguf::File& file() const { return file_; }
+  const Gemma4HParams& hparams() const { return hp_; }
+  const Gemma4Weights& weights() const { return w_; }
+  const std::vector<std::uint32_t>& suppressed_tokens() const { return suppress_; }  // logits forced to -inf
+  double load_seconds() const { return load_seconds_; }
+
+ private:
+  Gemma4Model(Context& ctx, gguf::File file) : ctx_(ctx), file_(std::move(file)) {}
+  Context& ctx_;
+  gguf::File file_;
+  Gemma4HParams hp_;
+  Gemma4Weights w_;
+  std::vector<std::uint32_t> suppress_;
+  double load_seconds_ = 0;
+};
+
+struct SessionOptions {
+  std::uint32_t n_ctx = 4096;    // positions the KV cache holds
+  std::uint32_t n_ubatch = 512;  // tokens per forward (prefill is split into ubatches)
+};
+
+class Gemma4Session {
+ public:
+  Gemma4Session(const Gemma4Model& model, const SessionOptions& opts);
+  ~Gemma4Session();
+  Gemma4Session(const Gemma4Session&) = delete;
+  Gemma4Session& operator=(const Gemma4Session&) = delete;
+
+  // Feeds `ids` at positions n_past() ... and returns the logits (soft-capped, suppressed tokens
+  // at -inf) of the last token, [n_vocab], or of every token when all_logits, [ids.size(), n_vocab].
+  // Throws, before any work, when the tokens do not fit the context or an id is out of range.
+  std::vector<float> decode(std::span<const std::uint32_t> ids, bool all_logits = false);
+
+  std::uint32_t n_past() const { return kv_.n_past(); }
+  std::uint32_t n_ctx() const { return kv_.n_ctx(); }
+  void rollback(std::uint32_t n_past) { kv_.rollback(n_past); }
+  void reset() { kv_.reset(); }
+  const KvCache& kv_cache() const { return kv_; }
+  const Gemma4Model& model() const { return model_; }
+  // Per-dispatch GPU times of the last ubatch (empty when timestamps are off).
+  std::vector<CommandList::Timing> last_timings() const;
+
+ private:
+  struct Buffers;
+  void forward_ubatch(std::span<const std::uint32_t> ids, std::uint32_t out_first, std::uint32_t out_rows,
+                      float* logits_out);
+
+  const Gemma4Model& model_;
+  KvCache kv_;
+  std::unique_ptr<Buffers> buf_;
+};
+
+}  // namespace tessera

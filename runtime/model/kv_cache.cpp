@@ -1,0 +1,70 @@
+#include "runtime/model/kv_cache.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "engine/error.h"
+
+namespace tessera {
+
+KvCache KvCache::create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_ctx, std::uint32_t n_ubatch) {
+  if (n_ctx == 0 || n_ubatch == 0) throw Error("[kv_cache] context and ubatch must be positive");
+  if (n_ctx > hp.n_ctx_train)
+    throw Error("[kv_cache] context " + std::to_string(n_ctx) + " exceeds the model's trained context " +
+                std::to_string(hp.n_ctx_train));
+  MemoryPlanOptions opt;
+  opt.ctx_len = n_ctx;
+  opt.n_ubatch = n_ubatch;
+  KvCache c;
+  c.plan_ = plan_kv_cache(hp, opt);
+  c.n_ctx_ = n_ctx;
+  c.n_ubatch_ = n_ubatch;
+  c.min_ring_slack_ = std::numeric_limits<std::uint32_t>::max();
+  for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+    const LayerHParams l = hp.layer(il);
+    Layer& cl = c.layers_.emplace_back();
+    cl.width = l.n_kv_heads * l.head_dim;
+    cl.window = l.is_sliding ? hp.sliding_window : 0;
+    cl.cells = l.is_sliding ? c.plan_.sliding_cells : c.plan_.global_cells;
+    if (cl.window != 0 && cl.cells < n_ctx) {
+      if (cl.cells < cl.window + n_ubatch - 1)
+        throw Error("[kv_cache] ring of " + std::to_string(cl.cells) + " cells cannot hold window " +
+                    std::to_string(cl.window) + " + ubatch " + std::to_string(n_ubatch));
+      c.min_ring_slack_ = std::min(c.min_ring_slack_, cl.cells - cl.window + 1);
+    }
+    const std::uint64_t bytes = 2ull * cl.cells * cl.width;
+    const std::string name = "kv." + std::to_string(il);
+    cl.k = Buffer::create(ctx.device(), bytes, MemoryKind::Device, name + ".k");
+    cl.v = Buffer::create(ctx.device(), bytes, MemoryKind::Device, name + ".v");
+  }
+  return c;
+}
+
+void KvCache::check_append(std::uint64_t n) const {
+  if (n_past_ + n > n_ctx_)
+    throw Error("[kv_cache] " + std::to_string(n) + " more tokens after " + std::to_string(n_past_) +
+                " exceed the context of " + std::to_string(n_ctx_) + " tokens (raise --ctx, up to the model's " +
+                "trained context)");
+}
+
+void KvCache::advance(std::uint32_t n) {
+  check_append(n);
+  n_past_ += n;
+  written_ = std::max(written_, n_past_);
+}
+
+std::uint32_t KvCache::max_rollback() const { return min_ring_slack_; }
+
+void KvCache::rollback(std::uint32_t n_past) {
+  if (n_past > n_past_)
+    throw Error("[kv_cache] cannot roll forward: rollback to " + std::to_string(n_past) + " but only " +
+                std::to_string(n_past_) + " positions are filled");
+  // The next query at n_past needs keys down to n_past - window + 1; the ring still holds
+  // positions written_ - cells .. written_ - 1.
+  if (written_ - n_past > max_rollback())
+    throw Error("[kv_cache] rollback from " + std::to_string(written_) + " to " + std::to_string(n_past) +
+                " goes past what the sliding-window ring keeps (" + std::to_string(max_rollback()) + " positions)");
+  n_past_ = n_past;
+}
+
+}  // namespace tessera

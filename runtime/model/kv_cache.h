@@ -1,0 +1,53 @@
+// The KV cache of one sequence: per layer an f16 K and V buffer of [cells, n_kv_heads * head_dim].
+// Global layers hold the whole context; sliding layers a ring of window + ubatch cells (rounded
+// to 256), as planned by plan_kv_cache (the same numbers `tessera info --ctx N` reports).
+// Positions are consecutive from 0; position p lives in cell p % cells.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "engine/buffer.h"
+#include "engine/context.h"
+#include "runtime/model/hparams.h"
+#include "runtime/model/memory_plan.h"
+
+namespace tessera {
+
+class KvCache {
+ public:
+  struct Layer {
+    Buffer k;                 // [cells, width] f16
+    Buffer v;                 // [cells, width] f16
+    std::uint32_t cells = 0;  // rows (ring size on sliding layers)
+    std::uint32_t width = 0;  // n_kv_heads * head_dim
+    std::uint32_t window = 0; // sliding window, 0 on global layers
+  };
+
+  static KvCache create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_ctx, std::uint32_t n_ubatch);
+
+  const Layer& layer(std::uint32_t il) const { return layers_.at(il); }
+  const KvCachePlan& plan() const { return plan_; }
+  std::uint32_t n_ctx() const { return n_ctx_; }
+  std::uint32_t n_ubatch() const { return n_ubatch_; }
+  std::uint32_t n_past() const { return n_past_; }  // positions filled: the next token goes at n_past
+
+  // Checks that `n` more tokens fit the context (throws naming the limit), then, after the
+  // forward wrote them, advance() moves n_past.
+  void check_append(std::uint64_t n) const;
+  void advance(std::uint32_t n);
+  // Forgets positions >= n_past (speculative decoding's rejected drafts). Throws when a sliding
+  // ring has already overwritten keys the next token would need (see max_rollback()).
+  void rollback(std::uint32_t n_past);
+  // How many positions back rollback() can go from the newest written one.
+  std::uint32_t max_rollback() const;
+  void reset() { n_past_ = written_ = 0; }
+
+ private:
+  std::vector<Layer> layers_;
+  KvCachePlan plan_;
+  std::uint32_t n_ctx_ = 0, n_ubatch_ = 0, min_ring_slack_ = 0;
+  std::uint32_t n_past_ = 0;
+  std::uint32_t written_ = 0;  // newest position written + 1 since reset (>= n_past)
+};
+
+}  // namespace tessera

@@ -1,0 +1,41 @@
+#include "tools/bench/bench_util.h"
+
+#include <algorithm>
+
+#include "engine/buffer.h"
+#include "engine/ops/elementwise.h"
+
+namespace tessera::bench {
+
+double best_gpu_ms(Context& ctx, int runs, const std::function<void(CommandList&)>& record) {
+  CommandList cmd(ctx);
+  double best = 1e30;
+  for (int r = 0; r < runs; ++r) {
+    cmd.begin();
+    record(cmd);
+    cmd.submit_and_wait();
+    double ms = 0;
+    for (const CommandList::Timing& t : cmd.timings()) ms += t.ms;
+    best = std::min(best, ms);
+  }
+  return best;
+}
+
+double stream_bandwidth_gbs(Context& ctx, int runs) {
+  if (!CommandList(ctx).timestamps_enabled()) return 0;
+  constexpr std::uint64_t kBytes = 64ull << 20;
+  Buffer a = Buffer::create(ctx.device(), kBytes, MemoryKind::Device, "stream.a");
+  Buffer b = Buffer::create(ctx.device(), kBytes, MemoryKind::Device, "stream.b");
+  {
+    CommandList init(ctx);
+    init.begin();
+    init.fill_zero(a.range());
+    init.submit_and_wait();
+  }
+  const double ms = best_gpu_ms(ctx, runs, [&](CommandList& cmd) {
+    ops::scale(ctx, cmd, a.range(), b.range(), static_cast<std::uint32_t>(kBytes / 4), 2.0f);
+  });
+  return kStreamBytes / (ms * 1e6);
+}
+
+}  // namespace tessera::bench

@@ -1,0 +1,21 @@
+// Measurement helpers shared by the benchmarks: best GPU time of a recorded pass from the
+// timestamps, and the device's streaming bandwidth (a compute pass reading and writing 64 MiB),
+// the 100% that kernel and model figures are compared with.
+#pragma once
+#include <functional>
+
+#include "engine/commands.h"
+#include "engine/context.h"
+
+namespace tessera::bench {
+
+// Records `record` once per run, submits, returns the best summed GPU time in ms.
+double best_gpu_ms(Context& ctx, int runs, const std::function<void(CommandList&)>& record);
+
+// GB/s of the best of `runs` 64 MiB f32 scale passes (bytes read + written over GPU time); 0 when
+// the device has no timestamps.
+double stream_bandwidth_gbs(Context& ctx, int runs = 5);
+
+inline constexpr double kStreamBytes = 2.0 * (64ull << 20);
+
+}  // namespace tessera::bench
