@@ -252,6 +252,7 @@ TEST_F(Factory12b, PrepareGivesTheSizeWithoutWriting) {
   factory::FactoryOptions o;
   o.preset = factory::preset_by_name("12b");
   o.type = factory::parse_type_choice("Q4_K_M");
+  o.zeros = true;  // as the fixture's file: " zeros" is part of general.description
   gguf::Writer w;
   const factory::FilePlan plan = factory::prepare(w, o, factory::Kind::model, factory::synthetic_vocab(262144));
   EXPECT_EQ(plan.tensors.size(), 667u);
