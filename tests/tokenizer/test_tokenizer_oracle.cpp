@@ -209,6 +209,26 @@ TEST(TokenizerOracle, MatchesJsGemmaTokenizer) {
     ADD_FAILURE() << "line " << i << " " << printable(text[i]) << "\n  first difference at token " << d
                   << "\n  ours: " << near(ours) << "\n  js:   " << near(expected[i]);
   }
+  // `tessera tokenize` must print the same ids: a few varied lines (text read from a file so the
+  // bytes arrive unchanged), and one with the default <bos> on the command line.
+  const std::string model = "-m '" + (dir / "gemma.gguf").string() + "'";
+  for (const std::size_t i : {0, 5, 9, 16, 23, 26}) {
+    ASSERT_LT(i, text.size());
+    std::ofstream(dir / "line.txt", std::ios::binary) << text[i];
+    const test::ToolResult r =
+        test::run_tool("tessera", "tokenize --no-bos --no-special " + model + " -f '" + (dir / "line.txt").string() + "'");
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::string want;
+    for (std::size_t k = 0; k < expected[i].size(); ++k) want += (k ? " " : "") + std::to_string(expected[i][k]);
+    EXPECT_EQ(r.out, want + "\n") << "tessera tokenize on line " << i << " " << printable(text[i]);
+  }
+  {
+    const test::ToolResult r = test::run_tool("tessera", "tokenize " + model + " 'Hello world'");
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::string want = std::to_string(tok.bos_id());
+    for (const std::int32_t id : expected[0]) want += " " + std::to_string(id);
+    EXPECT_EQ(r.out, want + "\n");
+  }
   const auto t1 = std::chrono::steady_clock::now();
   // Throughput on the real vocabulary: the whole corpus repeated to about 2 MB.
   std::string big;

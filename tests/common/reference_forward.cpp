@@ -1,0 +1,305 @@
+// Scalar CPU forward of the Gemma 4 text decoder, step by step as docs/gemma4-spec.md §2.1-§2.4
+// and §3 (text: causal, plus the sliding window on sliding layers) describe it.
+#include "common/reference_forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+#include <limits>
+#include <numbers>
+#include <string>
+
+#include "engine/error.h"
+#include "runtime/gguf/gguf.h"
+#include "runtime/quant/dequant.h"
+
+namespace tessera::ref {
+namespace {
+
+// sum a[i]·b[i] in double, four independent partial sums (no long dependency chain).
+double dot(const float* a, const float* b, std::size_t n) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += static_cast<double>(a[i]) * b[i];
+    s1 += static_cast<double>(a[i + 1]) * b[i + 1];
+    s2 += static_cast<double>(a[i + 2]) * b[i + 2];
+    s3 += static_cast<double>(a[i + 3]) * b[i + 3];
+  }
+  for (; i < n; ++i) s0 += static_cast<double>(a[i]) * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+std::string shape(std::initializer_list<std::uint64_t> ne) {
+  std::string s = "[";
+  for (const std::uint64_t d : ne) s += (s.size() > 1 ? ", " : "") + std::to_string(d);
+  return s + "]";
+}
+
+// Tensor lookups with shape checks; every tensor comes out dequantized to f32.
+class Reader {
+ public:
+  explicit Reader(const gguf::File& f) : f_(f) {}
+
+  [[noreturn]] void fail(const std::string& msg) const {
+    throw Error("[reference] " + f_.path().string() + ": " + msg);
+  }
+  bool has(const std::string& name) const { return f_.find_tensor(name) != nullptr; }
+
+  std::vector<float> tensor(const std::string& name, std::initializer_list<std::uint64_t> ne) const {
+    const gguf::TensorInfo* t = f_.find_tensor(name);
+    if (!t) fail("tensor '" + name + "' is missing");
+    if (t->ne != std::vector<std::uint64_t>(ne))
+      fail("tensor '" + name + "' is " + t->shape_string() + ", expected " + shape(ne));
+    return dequantize(t->type, f_.data(*t), static_cast<std::int64_t>(t->n_elements));
+  }
+
+ private:
+  const gguf::File& f_;
+};
+
+// A weight [n_in, n_out] (n_out rows of n_in values).
+Matrix read_matrix(const Reader& r, const std::string& name, std::uint32_t n_in, std::uint32_t n_out) {
+  return Matrix{n_in, n_out, r.tensor(name, {n_in, n_out})};
+}
+
+// y[T, n_out] = x[T, n_in] · Wᵀ: y[t][r] = dot(row r of W, x[t]).
+std::vector<float> matmul(const Matrix& m, const std::vector<float>& x, std::size_t T) {
+  std::vector<float> y(T * m.n_out);
+  for (std::size_t r = 0; r < m.n_out; ++r) {
+    const float* row = m.w.data() + r * m.n_in;
+    for (std::size_t t = 0; t < T; ++t) y[t * m.n_out + r] = static_cast<float>(dot(row, x.data() + t * m.n_in, m.n_in));
+  }
+  return y;
+}
+
+// RMSNorm of every `width`-wide slice of x (rows of a [T, width] or heads of a [T, H, width]).
+void norm_slices(std::vector<float>& x, std::size_t width, std::span<const float> w, double eps) {
+  for (std::size_t off = 0; off < x.size(); off += width) rms_norm(std::span<float>(x).subspan(off, width), w, eps);
+}
+
+}  // namespace
+
+// ---- building blocks ----
+
+void rms_norm(std::span<float> x, std::span<const float> w, double eps) {
+  double ss = 0;
+  for (const float v : x) ss += static_cast<double>(v) * v;
+  const double inv = 1.0 / std::sqrt(ss / static_cast<double>(x.size()) + eps);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(x[i] * inv * (w.empty() ? 1.0 : static_cast<double>(w[i])));
+}
+
+void rope_neox(std::span<float> x, std::uint32_t pos, double base, std::uint32_t rope_dims,
+               std::span<const float> freq_factors) {
+  const std::uint32_t half = rope_dims / 2;
+  for (std::uint32_t j = 0; j < half; ++j) {
+    const double ff = freq_factors.empty() ? 1.0 : static_cast<double>(freq_factors[j]);
+    const double angle = pos * std::pow(base, -2.0 * j / rope_dims) / ff;
+    const double c = std::cos(angle), s = std::sin(angle);
+    const double x0 = x[j], x1 = x[j + half];
+    x[j] = static_cast<float>(x0 * c - x1 * s);
+    x[j + half] = static_cast<float>(x0 * s + x1 * c);
+  }
+}
+
+double gelu_tanh(double x) {
+  const double k = std::sqrt(2.0 / std::numbers::pi);
+  return 0.5 * x * (1.0 + std::tanh(k * (x + 0.044715 * x * x * x)));
+}
+
+// ---- loading ----
+
+ReferenceModel ReferenceModel::load(const std::filesystem::path& gguf_path) {
+  const gguf::File f = gguf::File::open(gguf_path);
+  const Reader r(f);
+  ReferenceModel m;
+  m.path_ = gguf_path;
+  m.hp_ = read_gemma4_hparams(f);
+  const Gemma4HParams& hp = m.hp_;
+  if (hp.is_assistant) r.fail("is an MTP drafter (" + hp.arch + "), not a text model");
+  if (hp.n_embd_per_layer != 0) r.fail("per-layer embeddings (PLE) are not covered by the reference");
+  if (hp.n_shared_kv_layers != 0) r.fail("shared-KV layers are not covered by the reference");
+  const std::uint32_t d = hp.n_embd;
+
+  m.token_embd_ = r.tensor("token_embd.weight", {d, hp.n_vocab});
+  if (r.has("output.weight")) m.output_ = r.tensor("output.weight", {d, hp.n_vocab});
+  m.output_norm_ = r.tensor("output_norm.weight", {d});
+  if (hp.n_global_layers() > 0) m.rope_freqs_ = r.tensor("rope_freqs.weight", {hp.rope_dims / 2});
+
+  for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+    const LayerHParams lp = hp.layer(il);
+    const std::string p = "blk." + std::to_string(il) + ".";
+    const std::uint32_t q_out = lp.n_head * lp.head_dim, o_in = lp.n_head * lp.value_dim;
+    Layer l;
+    l.attn_norm = r.tensor(p + "attn_norm.weight", {d});
+    l.wq = read_matrix(r, p + "attn_q.weight", d, q_out);
+    l.wk = read_matrix(r, p + "attn_k.weight", d, lp.n_kv_heads * lp.head_dim);
+    if (r.has(p + "attn_v.weight"))
+      l.wv = read_matrix(r, p + "attn_v.weight", d, lp.n_kv_heads * lp.value_dim);
+    else if (lp.value_dim != lp.head_dim)
+      r.fail("layer " + std::to_string(il) + " has no attn_v (V = K) but value_length " +
+             std::to_string(lp.value_dim) + " != key_length " + std::to_string(lp.head_dim));
+    l.q_norm = r.tensor(p + "attn_q_norm.weight", {lp.head_dim});
+    l.k_norm = r.tensor(p + "attn_k_norm.weight", {lp.head_dim});
+    l.wo = read_matrix(r, p + "attn_output.weight", o_in, d);
+    l.post_attn_norm = r.tensor(p + "post_attention_norm.weight", {d});
+    l.ffn_norm = r.tensor(p + "ffn_norm.weight", {d});
+    l.gate = read_matrix(r, p + "ffn_gate.weight", d, lp.n_ff);
+    l.up = read_matrix(r, p + "ffn_up.weight", d, lp.n_ff);
+    l.down = read_matrix(r, p + "ffn_down.weight", lp.n_ff, d);
+    l.post_ffw_norm = r.tensor(p + "post_ffw_norm.weight", {d});
+    l.out_scale = r.tensor(p + "layer_output_scale.weight", {1})[0];
+    m.layers_.push_back(std::move(l));
+  }
+
+  if (f.has("tokenizer.ggml.suppress_tokens"))
+    for (const std::int64_t id : f.get_int_array("tokenizer.ggml.suppress_tokens"))
+      if (id >= 0 && id < static_cast<std::int64_t>(hp.n_vocab)) m.suppress_.push_back(static_cast<std::uint32_t>(id));
+  return m;
+}
+
+// ---- forward (spec §2.1) ----
+
+std::vector<float> ReferenceModel::forward(std::span<const std::uint32_t> ids) const {
+  return logits_from_hidden(hidden_states(ids));
+}
+
+std::vector<float> ReferenceModel::hidden_states(std::span<const std::uint32_t> ids) const {
+  std::vector<float> h = residual(ids, hp_.n_layer);
+  norm_slices(h, hp_.n_embd, output_norm_, hp_.rms_eps);  // 3. final norm
+  return h;
+}
+
+std::vector<float> ReferenceModel::residual(std::span<const std::uint32_t> ids, std::uint32_t n_layers) const {
+  if (n_layers > hp_.n_layer)
+    throw Error("[reference] " + path_.string() + ": asked for " + std::to_string(n_layers) + " layers of " +
+                std::to_string(hp_.n_layer));
+  std::vector<float> h = embed(ids);                                       // 1. embed
+  for (std::uint32_t il = 0; il < n_layers; ++il) run_layer(il, h, ids.size());  // 2. decoder layers
+  return h;
+}
+
+std::vector<float> ReferenceModel::logits_from_hidden(std::span<const float> hidden) const {
+  const std::size_t d = hp_.n_embd, V = hp_.n_vocab, T = hidden.size() / d;
+  const std::vector<float>& head = output_.empty() ? token_embd_ : output_;  // 4. tied LM head
+  const double cap = hp_.final_logit_softcap;
+  std::vector<float> logits(T * V);
+  for (std::size_t v = 0; v < V; ++v) {
+    const float* row = head.data() + v * d;
+    for (std::size_t t = 0; t < T; ++t) {
+      const double z = dot(row, hidden.data() + t * d, d);
+      logits[t * V + v] = static_cast<float>(cap > 0 ? cap * std::tanh(z / cap) : z);  // 5. soft-cap
+    }
+  }
+  for (const std::uint32_t id : suppress_)  // 6. suppression
+    for (std::size_t t = 0; t < T; ++t) logits[t * V + id] = -std::numeric_limits<float>::infinity();
+  return logits;
+}
+
+// x[t] = E[ids[t]] · sqrt(n_embd), the scale as f32 sqrtf(n_embd) (llama.cpp; HF rounds it to bf16).
+std::vector<float> ReferenceModel::embed(std::span<const std::uint32_t> ids) const {
+  const std::size_t d = hp_.n_embd;
+  const float scale = std::sqrt(static_cast<float>(hp_.n_embd));
+  std::vector<float> x(ids.size() * d);
+  for (std::size_t t = 0; t < ids.size(); ++t) {
+    if (ids[t] >= hp_.n_vocab)
+      throw Error("[reference] " + path_.string() + ": token id " + std::to_string(ids[t]) + " at " +
+                  std::to_string(t) + " is outside the vocabulary of " + std::to_string(hp_.n_vocab));
+    const float* e = token_embd_.data() + ids[t] * d;
+    for (std::size_t i = 0; i < d; ++i) x[t * d + i] = e[i] * scale;
+  }
+  return x;
+}
+
+// ---- one decoder layer (spec §2.2) ----
+
+void ReferenceModel::run_layer(std::uint32_t il, std::vector<float>& h, std::size_t T) const {
+  const Layer& l = layers_[il];
+  const std::size_t d = hp_.n_embd;
+  const double eps = hp_.rms_eps;
+
+  std::vector<float> a = h;
+  norm_slices(a, d, l.attn_norm, eps);            // 1. pre-attention norm
+  std::vector<float> o = attention(il, a, T);     // 2-11. attention + output projection
+  norm_slices(o, d, l.post_attn_norm, eps);       // 12. post-attention norm, residual
+  for (std::size_t i = 0; i < h.size(); ++i) h[i] += o[i];
+
+  std::vector<float> f = h;
+  norm_slices(f, d, l.ffn_norm, eps);             // 13. pre-FFN norm
+  f = ffn(l, f, T);                               // 14. GeGLU
+  norm_slices(f, d, l.post_ffw_norm, eps);        // 15. post-FFN norm, residual
+  for (std::size_t i = 0; i < h.size(); ++i) h[i] += f[i];
+
+  for (float& x : h) x *= l.out_scale;            // 16. layer_output_scale on the whole stream
+}
+
+// a [T, n_embd] (normed) -> attention output projected back to [T, n_embd].
+std::vector<float> ReferenceModel::attention(std::uint32_t il, const std::vector<float>& a, std::size_t T) const {
+  const Layer& l = layers_[il];
+  const LayerHParams lp = hp_.layer(il);
+  const double eps = hp_.rms_eps;
+  // Proportional RoPE factors on global layers only; sliding layers rotate plainly.
+  const std::span<const float> ff = lp.is_sliding ? std::span<const float>() : std::span<const float>(rope_freqs_);
+
+  std::vector<float> q = matmul(l.wq, a, T);                          // [T, H, hd]
+  std::vector<float> k = matmul(l.wk, a, T);                          // [T, Hkv, hd], raw
+  std::vector<float> v = l.wv.n_out ? matmul(l.wv, a, T) : k;         // [T, Hkv, vd]; global: V = raw K
+  norm_slices(q, lp.head_dim, l.q_norm, eps);                         // QK-norm before RoPE
+  norm_slices(k, lp.head_dim, l.k_norm, eps);
+  norm_slices(v, lp.value_dim, {}, eps);                              // V-norm, no weight, no RoPE
+  for (std::size_t t = 0; t < T; ++t) {
+    const auto pos = static_cast<std::uint32_t>(t);
+    for (std::size_t hq = 0; hq < lp.n_head; ++hq)
+      rope_neox(std::span<float>(q).subspan((t * lp.n_head + hq) * lp.head_dim, lp.head_dim), pos, lp.rope_base,
+                lp.rope_dims, ff);
+    for (std::size_t hk = 0; hk < lp.n_kv_heads; ++hk)
+      rope_neox(std::span<float>(k).subspan((t * lp.n_kv_heads + hk) * lp.head_dim, lp.head_dim), pos, lp.rope_base,
+                lp.rope_dims, ff);
+  }
+  return matmul(l.wo, attend(lp, q, k, v, T), T);
+}
+
+// softmax(q·kᵀ · 1.0 + mask) · v per query head; query head h reads KV head h / (n_head / n_kv).
+// Key pk is visible to query pq iff pk <= pq and, on sliding layers, pq - pk < sliding_window.
+std::vector<float> ReferenceModel::attend(const LayerHParams& lp, const std::vector<float>& q,
+                                          const std::vector<float>& k, const std::vector<float>& v,
+                                          std::size_t T) const {
+  const std::size_t H = lp.n_head, Hkv = lp.n_kv_heads, hd = lp.head_dim, vd = lp.value_dim;
+  const std::size_t group = H / Hkv, window = hp_.sliding_window;
+  std::vector<float> o(T * H * vd);
+  std::vector<double> p(T), acc(vd);
+  for (std::size_t pq = 0; pq < T; ++pq) {
+    const std::size_t first = lp.is_sliding && pq + 1 > window ? pq + 1 - window : 0;
+    for (std::size_t h = 0; h < H; ++h) {
+      const std::size_t g = h / group;
+      const float* qh = q.data() + (pq * H + h) * hd;
+      double max = -std::numeric_limits<double>::infinity();
+      for (std::size_t pk = first; pk <= pq; ++pk) {
+        p[pk] = dot(qh, k.data() + (pk * Hkv + g) * hd, hd);  // attention scale 1.0
+        max = std::max(max, p[pk]);
+      }
+      double sum = 0;
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (std::size_t pk = first; pk <= pq; ++pk) {
+        const double e = std::exp(p[pk] - max);
+        sum += e;
+        const float* vk = v.data() + (pk * Hkv + g) * vd;
+        for (std::size_t i = 0; i < vd; ++i) acc[i] += e * vk[i];
+      }
+      for (std::size_t i = 0; i < vd; ++i) o[(pq * H + h) * vd + i] = static_cast<float>(acc[i] / sum);
+    }
+  }
+  return o;
+}
+
+// f [T, n_embd] (normed) -> down(gelu_tanh(gate·f) ⊙ up·f) [T, n_embd].
+std::vector<float> ReferenceModel::ffn(const Layer& l, const std::vector<float>& f, std::size_t T) const {
+  const std::vector<float> gate = matmul(l.gate, f, T);  // [T, n_ff]
+  const std::vector<float> up = matmul(l.up, f, T);      // [T, n_ff]
+  std::vector<float> g(gate.size());
+  for (std::size_t i = 0; i < g.size(); ++i) g[i] = static_cast<float>(gelu_tanh(gate[i]) * up[i]);
+  return matmul(l.down, g, T);
+}
+
+}  // namespace tessera::ref
