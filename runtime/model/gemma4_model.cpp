@@ -3,33 +3,18 @@
 #include <chrono>
 
 #include "engine/error.h"
-#include "engine/log.h"
 #include "runtime/model/memory_plan.h"
 
 namespace tessera {
 namespace {
-
-// Device-local memory the model may use: the largest device-local heap (its budget when known).
-std::uint64_t device_memory_available(const DeviceCaps& caps) {
-  std::uint64_t best = 0;
-  for (const MemoryHeap& h : caps.heaps)
-    if (h.device_local) best = std::max(best, h.budget != 0 ? h.budget : h.size);
-  return best;
-}
 
 void check_device_memory(const Context& ctx, const gguf::File& file, const Gemma4HParams& hp,
                          const ModelLoadOptions& opts) {
   MemoryPlanOptions mo;
   mo.ctx_len = opts.n_ctx;
   mo.n_ubatch = opts.n_ubatch;
-  const MemoryPlan plan = plan_memory(file, hp, mo);
-  const std::uint64_t have = device_memory_available(ctx.caps());
-  if (have != 0 && plan.total_bytes > have)
-    throw Error("[model] " + file.path().string() + " at context " + std::to_string(opts.n_ctx) + " needs " +
-                format_bytes(plan.total_bytes) + " of device memory (weights " + format_bytes(plan.weight_bytes) +
-                ", KV cache " + format_bytes(plan.kv.total_bytes) + ", activations " +
-                format_bytes(plan.act.total_bytes) + ") but " + ctx.caps().name + " has " + format_bytes(have) +
-                " available: use a smaller context (--ctx) or a smaller quantization");
+  require_device_memory(plan_memory(file, hp, mo), device_memory_available(ctx.caps()), file.path().string(),
+                        ctx.caps().name);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/error.h"
+#include "engine/log.h"
 
 namespace tessera {
 namespace {
@@ -132,6 +133,23 @@ MemoryPlan plan_memory(std::span<const gguf::TensorInfo> tensors, const Gemma4HP
 
 MemoryPlan plan_memory(const gguf::File& f, const Gemma4HParams& hp, const MemoryPlanOptions& opt) {
   return plan_memory(std::span<const gguf::TensorInfo>(f.tensors()), &hp, opt);
+}
+
+std::uint64_t device_memory_available(const DeviceCaps& caps) {
+  std::uint64_t best = 0;
+  for (const MemoryHeap& h : caps.heaps)
+    if (h.device_local) best = std::max(best, h.budget != 0 ? h.budget : h.size);
+  return best;
+}
+
+void require_device_memory(const MemoryPlan& plan, std::uint64_t available, const std::string& file,
+                           const std::string& device) {
+  if (available == 0 || plan.total_bytes <= available) return;
+  throw Error("[model] " + file + " at context " + std::to_string(plan.options.ctx_len) + " needs " +
+              format_bytes(plan.total_bytes) + " of device memory (weights " + format_bytes(plan.weight_bytes) +
+              ", KV cache " + format_bytes(plan.kv.total_bytes) + ", activations " +
+              format_bytes(plan.act.total_bytes) + ") but " + device + " has " + format_bytes(available) +
+              " available: use a smaller context (--ctx) or a smaller quantization");
 }
 
 }  // namespace tessera

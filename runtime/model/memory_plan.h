@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/caps.h"
 #include "engine/dtype.h"
 #include "runtime/gguf/gguf.h"
 #include "runtime/model/hparams.h"
@@ -100,5 +101,14 @@ TensorSplit split_tensor(const gguf::TensorInfo& t, std::uint64_t max_binding_by
 MemoryPlan plan_memory(std::span<const gguf::TensorInfo> tensors, const Gemma4HParams* hp,
                        const MemoryPlanOptions& opt = {});
 MemoryPlan plan_memory(const gguf::File& f, const Gemma4HParams& hp, const MemoryPlanOptions& opt = {});
+
+// Device-local memory a model may use: the largest device-local heap (its budget when the
+// driver reports one); 0 when unknown.
+std::uint64_t device_memory_available(const DeviceCaps& caps);
+
+// Throws tessera::Error when plan.total_bytes exceeds `available` (0: unknown, no check), saying
+// what the model needs (weights, KV cache, activations), what the device has, and what to change.
+void require_device_memory(const MemoryPlan& plan, std::uint64_t available, const std::string& file,
+                           const std::string& device);
 
 }  // namespace tessera
