@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job of `./tessera.sh demo [model.gguf]`: show the Vulkan device tessera picks and what
-# it makes of a model. Without a model, writes the factory's small random-weight demo model.
+# The main job of `./tessera.sh demo [model.gguf]`: show the Vulkan device tessera picks, what it
+# makes of a model, generate from a prompt and benchmark it. Without a model, writes the factory's
+# small random-weight demo model and says so.
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 bin=$root/build/bin
@@ -26,7 +27,13 @@ echo
 echo "== Model"
 "$bin/tessera" info "$model" --ctx 8192
 echo
-echo "== Foundation kernels on this device (GPU timestamps)"
+echo "== Generation: tessera run -m $(basename "$model") -p ..."
+"$bin/tessera" run -m "$model" --ctx 4096 -p "Write a haiku about GPUs." -n 48
+echo
+echo "== Throughput (llama-bench style)"
+"$bin/tessera" bench -q -m "$model" -p 128 -n 32 -r 2
+echo
+echo "== Kernels on this device (GPU timestamps)"
 "$bin/tessera-bench-kernels" --runs 2 || echo "(kernel benchmark unavailable on this device)"
 echo
-echo "Text generation (tessera run) comes with the text-model issue; this build covers the foundations."
+echo "Chat with it: $bin/tessera chat -m $model"

@@ -13,5 +13,9 @@ struct GlobalOptions {
 
 void add_devices_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_info_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_tokenize_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_run_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_chat_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_bench_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace tessera::cli

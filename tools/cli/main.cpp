@@ -1,4 +1,4 @@
-// `tessera`: the command-line front end (devices, info; run/chat/serve/bench come later).
+// `tessera`: the command-line front end (devices, info, tokenize, run, chat, bench).
 #include <cstdio>
 #include <exception>
 
@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   tessera::cli::add_devices_command(app, global, exit_code);
   tessera::cli::add_info_command(app, global, exit_code);
+  tessera::cli::add_tokenize_command(app, global, exit_code);
+  tessera::cli::add_run_command(app, global, exit_code);
+  tessera::cli::add_chat_command(app, global, exit_code);
+  tessera::cli::add_bench_command(app, global, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,75 @@
+#include "runtime/generate/generate.h"
+
+#include <chrono>
+
+#include "engine/error.h"
+
+namespace tessera {
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+std::string_view stop_reason_name(StopReason r) {
+  switch (r) {
+    case StopReason::end_token: return "end token";
+    case StopReason::max_tokens: return "max tokens";
+    case StopReason::context_full: return "context full";
+    case StopReason::cancelled: return "cancelled";
+  }
+  return "?";
+}
+
+GenerateStats generate(Gemma4Session& session, const Tokenizer& tok, Sampler& sampler, const StopSet& stops,
+                       std::span<const std::uint32_t> prompt, const GenerateOptions& opts,
+                       const TokenCallback& on_token) {
+  if (prompt.empty()) throw Error("[generate] empty prompt");
+  if (session.n_past() + prompt.size() > session.n_ctx())
+    throw Error("[generate] the prompt of " + std::to_string(prompt.size()) + " tokens" +
+                (session.n_past() ? " after " + std::to_string(session.n_past()) + " tokens of history" : "") +
+                " does not fit the context of " + std::to_string(session.n_ctx()) + " tokens (raise --ctx)");
+  GenerateStats st;
+  st.prompt_tokens = static_cast<std::uint32_t>(prompt.size());
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<float> logits = session.decode(prompt);  // validates the ids
+  st.prompt_seconds = seconds_since(t0);
+  for (std::uint32_t id : prompt) sampler.accept(id);
+
+  Detokenizer detok(tok);
+  t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    const std::uint32_t id = sampler.sample(logits);
+    ++st.generated;
+    if (stops.is_end(id)) {
+      st.stop = StopReason::end_token;
+      st.end_token = id;
+      break;
+    }
+    sampler.accept(id);
+    const std::string text = detok.push(static_cast<std::int32_t>(id));
+    st.has_unfed = true;
+    st.unfed_token = id;
+    if (on_token && !on_token(id, text)) {
+      st.stop = StopReason::cancelled;
+      break;
+    }
+    if (opts.max_tokens != 0 && st.generated >= opts.max_tokens) {
+      st.stop = StopReason::max_tokens;
+      break;
+    }
+    if (session.n_past() + 1 > session.n_ctx()) {
+      st.stop = StopReason::context_full;
+      break;
+    }
+    const std::uint32_t next[] = {id};
+    logits = session.decode(next);
+    st.has_unfed = false;
+  }
+  const std::string rest = detok.flush();
+  if (!rest.empty() && on_token) on_token(0, rest);
+  st.generate_seconds = seconds_since(t0);
+  return st;
+}
+
+}  // namespace tessera

@@ -1,0 +1,129 @@
+// `tessera bench -m model.gguf [-p 512] [-n 128] [-r 3] [--json]`: llama-bench style model
+// throughput. pp<N>: a prefill of N tokens from an empty cache; tg<N>: N single-token decode
+// steps after it. Wall-clock tokens/s (mean ± stddev over the repetitions), plus for decode the
+// weight bytes streamed per second and their share of the device's measured streaming bandwidth.
+#include <cmath>
+#include <cstdio>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "engine/error.h"
+#include "engine/log.h"
+#include "tools/bench/bench_util.h"
+#include "tools/cli/model_setup.h"
+
+namespace tessera::cli {
+namespace {
+
+struct BenchOptions {
+  ModelArgs model;
+  std::uint32_t n_prompt = 512;
+  std::uint32_t n_gen = 128;
+  int reps = 3;
+  bool json = false;
+};
+
+struct Row {
+  std::string test;
+  std::vector<double> tps;
+  double mean() const {
+    double s = 0;
+    for (double v : tps) s += v;
+    return tps.empty() ? 0 : s / tps.size();
+  }
+  double stddev() const {
+    if (tps.size() < 2) return 0;
+    double s = 0;
+    for (double v : tps) s += (v - mean()) * (v - mean());
+    return std::sqrt(s / (tps.size() - 1));
+  }
+};
+
+double seconds(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int bench(BenchOptions o, const GlobalOptions& global) {
+  if (o.n_prompt == 0 && o.n_gen == 0) throw Error("[bench] nothing to run: -p and -n are both 0");
+  if (o.model.ctx == 0) o.model.ctx = o.n_prompt + o.n_gen + 16;
+  LoadedModel lm = load_model(global, o.model);
+  const Gemma4HParams& hp = lm.model->hparams();
+  Gemma4Session session(*lm.model, {lm.n_ctx, o.model.ubatch});
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<std::uint32_t> tok(0, hp.n_vocab - 1);
+  std::vector<std::uint32_t> prompt(std::max<std::uint32_t>(o.n_prompt, 1));
+  for (auto& id : prompt) id = tok(rng);
+
+  session.decode(std::span(prompt).first(std::min<std::size_t>(prompt.size(), 8)));  // warm-up: pipelines
+  Row pp{"pp" + std::to_string(o.n_prompt), {}}, tg{"tg" + std::to_string(o.n_gen), {}};
+  for (int r = 0; r < o.reps; ++r) {
+    session.reset();
+    auto t0 = std::chrono::steady_clock::now();
+    if (o.n_prompt > 0) {
+      session.decode(prompt);
+      pp.tps.push_back(o.n_prompt / seconds(t0));
+    } else {
+      session.decode(std::span(prompt).first(1));
+    }
+    t0 = std::chrono::steady_clock::now();
+    for (std::uint32_t i = 0; i < o.n_gen; ++i) {
+      const std::uint32_t id[] = {tok(rng)};
+      session.decode(id);
+    }
+    if (o.n_gen > 0) tg.tps.push_back(o.n_gen / seconds(t0));
+  }
+  const double stream = bench::stream_bandwidth_gbs(*lm.ctx);
+  const double weight_gb = lm.model->weights().bytes / 1e9;
+  const double tg_gbs = tg.mean() * weight_gb;
+
+  if (o.json) {
+    nlohmann::json doc = {{"model", lm.path.string()},
+                          {"model_bytes", lm.model->weights().bytes},
+                          {"device", lm.ctx->caps().name},
+                          {"driver", lm.ctx->caps().driver_info},
+                          {"profile", lm.ctx->caps().profile},
+                          {"stream_gb_per_s", stream},
+                          {"n_ubatch", o.model.ubatch},
+                          {"results", nlohmann::json::array()}};
+    for (const Row* row : {&pp, &tg})
+      if (!row->tps.empty())
+        doc["results"].push_back({{"test", row->test},
+                                  {"t_per_s", row->mean()},
+                                  {"stddev", row->stddev()},
+                                  {"samples", row->tps}});
+    if (!tg.tps.empty()) doc["decode_weight_gb_per_s"] = tg_gbs;
+    std::printf("%s\n", doc.dump(2).c_str());
+    return 0;
+  }
+  std::printf("| %-28s | %10s | %-24s | %8s | %16s |\n", "model", "size", "device", "test", "t/s");
+  std::printf("| %.28s | %10s | %.24s | %8s | %16s |\n", "-----------------------------------", "---------:",
+              "------------------------------", "-------:", "---------------:");
+  for (const Row* row : {&pp, &tg}) {
+    if (row->tps.empty()) continue;
+    char tps[64];
+    std::snprintf(tps, sizeof tps, "%.2f ± %.2f", row->mean(), row->stddev());
+    std::printf("| %-28.28s | %10s | %-24.24s | %8s | %16s |\n", lm.path.filename().string().c_str(),
+                format_bytes_short(lm.model->weights().bytes).c_str(), lm.ctx->caps().name.c_str(),
+                row->test.c_str(), tps);
+  }
+  if (!tg.tps.empty())
+    std::printf("decode streams %.2f GB/s of weights = %.1f%% of the measured %.2f GB/s streaming bandwidth\n",
+                tg_gbs, stream > 0 ? 100.0 * tg_gbs / stream : 0.0, stream);
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
+  auto opts = std::make_shared<BenchOptions>();
+  CLI::App* cmd = app.add_subcommand("bench", "prefill and decode tokens/s (llama-bench style)");
+  add_model_options(cmd, opts->model);
+  cmd->add_option("-p,--n-prompt", opts->n_prompt, "prompt tokens of the prefill test (0: skip)");
+  cmd->add_option("-n,--n-gen", opts->n_gen, "decoded tokens of the generation test (0: skip)");
+  cmd->add_option("-r,--repetitions", opts->reps, "repetitions")->check(CLI::PositiveNumber);
+  cmd->add_flag("--json", opts->json, "print JSON");
+  cmd->callback([opts, &global, &exit_code] { exit_code = bench(*opts, global); });
+}
+
+}  // namespace tessera::cli
