@@ -73,13 +73,20 @@ void main() {
 
   float acc[TILE_M];
   for (uint j = 0u; j < TILE_M; ++j) acc[j] = 0.0;
-  for (uint i = tid; i < p.k; i += gl_WorkGroupSize.x) {
-    const float wv = dequant(row_base + (i / BLOCK_SIZE) * BLOCK_BYTES, i % BLOCK_SIZE);
-    // Rows past m re-read the tile's last row (in bounds); their sums are never written.
-    for (uint j = 0u; j < TILE_M; ++j) acc[j] += wv * x[min(t0 + j, p.m - 1u) * p.k + i];
+  if (mt == 1u) {
+    // Decode (one activation row): one accumulator, each x element read once.
+    const uint xb = t0 * p.k;
+    for (uint i = tid; i < p.k; i += gl_WorkGroupSize.x)
+      acc[0] += dequant(row_base + (i / BLOCK_SIZE) * BLOCK_BYTES, i % BLOCK_SIZE) * x[xb + i];
+  } else {
+    for (uint i = tid; i < p.k; i += gl_WorkGroupSize.x) {
+      const float wv = dequant(row_base + (i / BLOCK_SIZE) * BLOCK_BYTES, i % BLOCK_SIZE);
+      // Rows past m re-read the tile's last row (in bounds); their sums are never written.
+      for (uint j = 0u; j < TILE_M; ++j) acc[j] += wv * x[min(t0 + j, p.m - 1u) * p.k + i];
+    }
   }
 #ifdef SUBGROUP_REDUCE
-  for (uint j = 0u; j < TILE_M; ++j) {
+  for (uint j = 0u; j < mt; ++j) {  // mt is uniform: every invocation takes the same trips
     const float s = subgroupAdd(acc[j]);
     if (subgroupElect()) part[j * MAX_WG + gl_SubgroupID] = s;
   }
