@@ -152,75 +152,88 @@ void Gemma4Session::forward_ubatch(std::span<const std::uint32_t> ids, std::uint
   Buffers& b = *buf_;
   const auto T = static_cast<std::uint32_t>(ids.size());
   const std::uint32_t pos0 = kv_.n_past(), d = hp.n_embd;
-  const float eps = hp.rms_eps;
 
   std::memcpy(b.ids.mapped().data(), ids.data(), 4ull * T);
   b.ids.flush();
   fill_rope(b.cs_swa, b.rope_swa, pos0, T);
   fill_rope(b.cs_full, b.rope_full, pos0, T);
+  const std::uint64_t logits_bytes = 4ull * hp.n_vocab * out_rows;
+  if (out_rows > 0 && b.readback.size() < logits_bytes)
+    b.readback = Buffer::create(ctx.device(), logits_bytes, MemoryKind::Readback, "out.logits");
 
-  CommandList& cmd = b.cmd;
-  cmd.begin();
-  const auto table = w.token_embd.table();
-  ops::get_rows(ctx, cmd, w.token_embd.type, table, b.ids.range(), b.x.range(), T, d, std::sqrt(float(d)));
-
-  for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-    const LayerHParams l = hp.layer(il);
-    const Gemma4LayerWeights& lw = w.layers[il];
-    const KvCache::Layer& cache = kv_.layer(il);
-    const RopeTable& rope = l.is_sliding ? b.rope_swa : b.rope_full;
-    const BufferRange cs = (l.is_sliding ? b.cs_swa : b.cs_full).range();
-    const std::uint32_t hd = l.head_dim, q_w = l.n_head * hd, kv_w = cache.width;
-
-    // Attention block: norm, Q/K/V, QK-norm + RoPE, V-norm (V = raw K on global layers).
-    ops::rms_norm(ctx, cmd, b.x.range(), lw.attn_norm.range(), b.a.range(), T, d, eps);
-    ops::matmul(ctx, cmd, lw.attn_q.type, lw.attn_q.table(), b.a.range(), b.q.range(), T, d, q_w);
-    ops::matmul(ctx, cmd, lw.attn_k.type, lw.attn_k.table(), b.a.range(), b.k.range(), T, d, kv_w);
-    if (lw.attn_v) {
-      ops::matmul(ctx, cmd, lw.attn_v->type, lw.attn_v->table(), b.a.range(), b.v.range(), T, d, kv_w);
-      ops::rms_norm(ctx, cmd, b.v.range(), std::nullopt, b.v.range(), T * l.n_kv_heads, hd, eps);
-    } else {
-      ops::rms_norm(ctx, cmd, b.k.range(), std::nullopt, b.v.range(), T * l.n_kv_heads, hd, eps);
-    }
-    ops::head_norm_rope(ctx, cmd, b.q.range(), lw.attn_q_norm.range(), cs, T, l.n_head, hd, rope.n_rot, eps);
-    ops::head_norm_rope(ctx, cmd, b.k.range(), lw.attn_k_norm.range(), cs, T, l.n_kv_heads, hd, rope.n_rot, eps);
-    ops::kv_store(ctx, cmd, b.k.range(), cache.k.range(), T, kv_w, pos0, cache.cells);
-    ops::kv_store(ctx, cmd, b.v.range(), cache.v.range(), T, kv_w, pos0, cache.cells);
-    const ops::AttentionShape shape{hd, l.n_head, l.n_kv_heads, T, pos0, cache.cells, cache.window, 1.0f};
-    ops::attention(ctx, cmd, shape, b.q.range(), cache.k.range(), cache.v.range(), b.attn.range());
-    ops::matmul(ctx, cmd, lw.attn_output.type, lw.attn_output.table(), b.attn.range(), b.o.range(), T, q_w, d);
-    ops::rms_norm(ctx, cmd, b.o.range(), lw.post_attention_norm.range(), b.o.range(), T, d, eps);
-    ops::add(ctx, cmd, b.x.range(), b.o.range(), b.x.range(), T * d, T * d);
-
-    // FFN block: norm, GeGLU, down, post-norm, residual; then the layer scale.
-    ops::rms_norm(ctx, cmd, b.x.range(), lw.ffn_norm.range(), b.a.range(), T, d, eps);
-    ops::matmul(ctx, cmd, lw.ffn_gate.type, lw.ffn_gate.table(), b.a.range(), b.gate.range(), T, d, l.n_ff);
-    ops::matmul(ctx, cmd, lw.ffn_up.type, lw.ffn_up.table(), b.a.range(), b.up.range(), T, d, l.n_ff);
-    ops::geglu(ctx, cmd, b.gate.range(), b.up.range(), b.gate.range(), T, l.n_ff);
-    ops::matmul(ctx, cmd, lw.ffn_down.type, lw.ffn_down.table(), b.gate.range(), b.o.range(), T, l.n_ff, d);
-    ops::rms_norm(ctx, cmd, b.o.range(), lw.post_ffw_norm.range(), b.o.range(), T, d, eps);
-    ops::add(ctx, cmd, b.x.range(), b.o.range(), b.x.range(), T * d, T * d);
-    if (lw.output_scale != 1.0f) ops::scale(ctx, cmd, b.x.range(), b.x.range(), T * d, lw.output_scale);
-  }
-
-  // Output rows: final norm, tied head, soft-cap, in groups that fit one logits binding.
-  const std::uint64_t vocab = hp.n_vocab;
-  if (out_rows > 0 && b.readback.size() < 4 * vocab * out_rows)
-    b.readback = Buffer::create(ctx.device(), 4 * vocab * out_rows, MemoryKind::Readback, "out.logits");
-  for (std::uint32_t g = 0; g < out_rows; g += b.head_rows) {
-    const std::uint32_t n = std::min(b.head_rows, out_rows - g);
-    cmd.copy(b.x.range(4ull * (out_first + g) * d, 4ull * n * d), b.a.range());
-    ops::rms_norm(ctx, cmd, b.a.range(), w.output_norm.range(), b.a.range(), n, d, eps);
-    ops::matmul(ctx, cmd, w.token_embd.type, table, b.a.range(), b.logits.range(), n, d, hp.n_vocab);
-    if (hp.final_logit_softcap > 0)
-      ops::softcap(ctx, cmd, b.logits.range(), b.logits.range(), n * hp.n_vocab, hp.final_logit_softcap);
-    cmd.copy(b.logits.range(0, 4 * vocab * n), b.readback.range(4 * vocab * g));
-  }
-  cmd.submit_and_wait();
+  b.cmd.begin();
+  ops::get_rows(ctx, b.cmd, w.token_embd.type, w.token_embd.table(), b.ids.range(), b.x.range(), T, d,
+                std::sqrt(float(d)));
+  for (std::uint32_t il = 0; il < hp.n_layer; ++il) record_layer(il, T, pos0);
+  if (out_rows > 0) record_output(out_first, out_rows);
+  b.cmd.submit_and_wait();
   kv_.advance(T);
   if (out_rows > 0) {
     b.readback.invalidate();
-    std::memcpy(logits_out, b.readback.mapped().data(), 4 * vocab * out_rows);
+    std::memcpy(logits_out, b.readback.mapped().data(), logits_bytes);
+  }
+}
+
+void Gemma4Session::record_layer(std::uint32_t il, std::uint32_t T, std::uint32_t pos0) {
+  Context& ctx = model_.context();
+  const Gemma4HParams& hp = model_.hparams();
+  const LayerHParams l = hp.layer(il);
+  const Gemma4LayerWeights& lw = model_.weights().layers[il];
+  const KvCache::Layer& cache = kv_.layer(il);
+  Buffers& b = *buf_;
+  CommandList& cmd = b.cmd;
+  const RopeTable& rope = l.is_sliding ? b.rope_swa : b.rope_full;
+  const BufferRange cs = (l.is_sliding ? b.cs_swa : b.cs_full).range();
+  const std::uint32_t d = hp.n_embd, hd = l.head_dim, q_w = l.n_head * hd, kv_w = cache.width;
+  const float eps = hp.rms_eps;
+
+  // Attention block: norm, Q/K/V, QK-norm + RoPE, V-norm (V = raw K on global layers).
+  ops::rms_norm(ctx, cmd, b.x.range(), lw.attn_norm.range(), b.a.range(), T, d, eps);
+  ops::matmul(ctx, cmd, lw.attn_q.type, lw.attn_q.table(), b.a.range(), b.q.range(), T, d, q_w);
+  ops::matmul(ctx, cmd, lw.attn_k.type, lw.attn_k.table(), b.a.range(), b.k.range(), T, d, kv_w);
+  if (lw.attn_v) {
+    ops::matmul(ctx, cmd, lw.attn_v->type, lw.attn_v->table(), b.a.range(), b.v.range(), T, d, kv_w);
+    ops::rms_norm(ctx, cmd, b.v.range(), std::nullopt, b.v.range(), T * l.n_kv_heads, hd, eps);
+  } else {
+    ops::rms_norm(ctx, cmd, b.k.range(), std::nullopt, b.v.range(), T * l.n_kv_heads, hd, eps);
+  }
+  ops::head_norm_rope(ctx, cmd, b.q.range(), lw.attn_q_norm.range(), cs, T, l.n_head, hd, rope.n_rot, eps);
+  ops::head_norm_rope(ctx, cmd, b.k.range(), lw.attn_k_norm.range(), cs, T, l.n_kv_heads, hd, rope.n_rot, eps);
+  ops::kv_store(ctx, cmd, b.k.range(), cache.k.range(), T, kv_w, pos0, cache.cells);
+  ops::kv_store(ctx, cmd, b.v.range(), cache.v.range(), T, kv_w, pos0, cache.cells);
+  const ops::AttentionShape shape{hd, l.n_head, l.n_kv_heads, T, pos0, cache.cells, cache.window, 1.0f};
+  ops::attention(ctx, cmd, shape, b.q.range(), cache.k.range(), cache.v.range(), b.attn.range());
+  ops::matmul(ctx, cmd, lw.attn_output.type, lw.attn_output.table(), b.attn.range(), b.o.range(), T, q_w, d);
+  ops::rms_norm(ctx, cmd, b.o.range(), lw.post_attention_norm.range(), b.o.range(), T, d, eps);
+  ops::add(ctx, cmd, b.x.range(), b.o.range(), b.x.range(), T * d, T * d);
+
+  // FFN block: norm, GeGLU, down, post-norm, residual; then the layer scale.
+  ops::rms_norm(ctx, cmd, b.x.range(), lw.ffn_norm.range(), b.a.range(), T, d, eps);
+  ops::matmul(ctx, cmd, lw.ffn_gate.type, lw.ffn_gate.table(), b.a.range(), b.gate.range(), T, d, l.n_ff);
+  ops::matmul(ctx, cmd, lw.ffn_up.type, lw.ffn_up.table(), b.a.range(), b.up.range(), T, d, l.n_ff);
+  ops::geglu(ctx, cmd, b.gate.range(), b.up.range(), b.gate.range(), T, l.n_ff);
+  ops::matmul(ctx, cmd, lw.ffn_down.type, lw.ffn_down.table(), b.gate.range(), b.o.range(), T, l.n_ff, d);
+  ops::rms_norm(ctx, cmd, b.o.range(), lw.post_ffw_norm.range(), b.o.range(), T, d, eps);
+  ops::add(ctx, cmd, b.x.range(), b.o.range(), b.x.range(), T * d, T * d);
+  if (lw.output_scale != 1.0f) ops::scale(ctx, cmd, b.x.range(), b.x.range(), T * d, lw.output_scale);
+}
+
+void Gemma4Session::record_output(std::uint32_t first, std::uint32_t rows) {
+  Context& ctx = model_.context();
+  const Gemma4HParams& hp = model_.hparams();
+  const Gemma4Weights& w = model_.weights();
+  Buffers& b = *buf_;
+  const std::uint64_t vocab = hp.n_vocab, d = hp.n_embd;
+  // In groups of rows whose logits fit one binding.
+  for (std::uint32_t g = 0; g < rows; g += b.head_rows) {
+    const std::uint32_t n = std::min(b.head_rows, rows - g);
+    b.cmd.copy(b.x.range(4 * (first + g) * d, 4 * n * d), b.a.range());
+    ops::rms_norm(ctx, b.cmd, b.a.range(), w.output_norm.range(), b.a.range(), n, hp.n_embd, hp.rms_eps);
+    ops::matmul(ctx, b.cmd, w.token_embd.type, w.token_embd.table(), b.a.range(), b.logits.range(), n, hp.n_embd,
+                hp.n_vocab);
+    if (hp.final_logit_softcap > 0)
+      ops::softcap(ctx, b.cmd, b.logits.range(), b.logits.range(), n * hp.n_vocab, hp.final_logit_softcap);
+    b.cmd.copy(b.logits.range(0, 4 * vocab * n), b.readback.range(4 * vocab * g));
   }
 }
 

@@ -78,6 +78,11 @@ class Gemma4Session {
   struct Buffers;
   void forward_ubatch(std::span<const std::uint32_t> ids, std::uint32_t out_first, std::uint32_t out_rows,
                       float* logits_out);
+  // Records decoder layer `il` on the residual stream of T tokens at positions pos0...
+  void record_layer(std::uint32_t il, std::uint32_t T, std::uint32_t pos0);
+  // Records final norm, tied head and soft-cap of residual rows [first, first + rows) into the
+  // readback buffer.
+  void record_output(std::uint32_t first, std::uint32_t rows);
 
   const Gemma4Model& model_;
   KvCache kv_;
