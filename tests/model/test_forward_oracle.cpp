@@ -109,6 +109,34 @@ TEST_P(ForwardOracleTest, GpuLogitsMatchTheCpuReference) {
   EXPECT_LE(b.max_abs, 1e-5) << "logits after a rollback differ";
 }
 
+// The whole model under the most restrictive profile (no subgroup arithmetic: shared-memory
+// reductions everywhere, small workgroups, no fp16/int8 features) still matches the oracle.
+class ForwardProfileTest : public GpuTest {};
+
+TEST_F(ForwardProfileTest, MinimalProfileMatchesTheCpuReference) {
+  EngineOptions opts = env_options();
+  opts.profile = "minimal";
+  const std::unique_ptr<Context> minimal = make_context(opts);
+  test::TempDir dir;
+  factory::FactoryOptions fo;
+  fo.type = factory::parse_type_choice("Q4_0");
+  fo.seed = 9;
+  factory::write_model(fo, dir.path() / "m.gguf");
+  const ref::ReferenceModel oracle = ref::ReferenceModel::load(dir.path() / "m.gguf");
+  ModelLoadOptions lo;
+  lo.n_ctx = 64;
+  lo.n_ubatch = 16;
+  const auto model = Gemma4Model::load(*minimal, dir.path() / "m.gguf", lo);
+  Gemma4Session session(*model, {64, 16});
+  const auto ids = prompt(40, model->hparams().n_vocab, 3);
+  const std::vector<float> got = session.decode(ids, true);
+  const Agreement a = compare(got, oracle.forward(ids), model->hparams().n_vocab);
+  std::printf("[minimal profile, tiny Q4_0] max |gpu - ref| = %.3g, top-1 %zu/%zu\n", a.max_abs, a.top1_same, a.rows);
+  EXPECT_LE(a.max_abs, 2e-2);
+  EXPECT_GE(a.top1_same, a.rows - 1);
+  EXPECT_TRUE(validation_clean(*minimal));
+}
+
 // The ring of the sliding layers is pad256(window + ubatch) cells: 256 for these cases, so the
 // 300-token prompts wrap it, and the tiny window (16) / small window (64) are crossed many times.
 INSTANTIATE_TEST_SUITE_P(Types, ForwardOracleTest,
