@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tessera set-up: installs what is missing (Debian 12 / Ubuntu), builds, then runs a job.
 #   ./tessera.sh demo [model.gguf]   build and run the main job (factory demo model when no file is given)
-#   ./tessera.sh test                build (release + sanitize) and run the whole test suite
+#   ./tessera.sh test                build (release + sanitize) and run the whole test suite, then
+#                                    cross-build for Windows x64 (TESSERA_SKIP_CROSS=1 skips it)
 #   ./tessera.sh build               only install and build
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
@@ -21,6 +22,8 @@ packages=(build-essential cmake ninja-build pkg-config
           libvulkan-dev libvulkan-volk-dev glslc glslang-tools spirv-tools spirv-headers
           vulkan-validationlayers vulkan-tools mesa-vulkan-drivers
           libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev)
+# Only for `test`: the Windows x64 cross build (the library, CLI and tools must link).
+test_packages=(g++-mingw-w64-x86-64-posix)
 
 codename() { . /etc/os-release 2>/dev/null; echo "${VERSION_CODENAME:-}"; }
 
@@ -84,6 +87,7 @@ build_preset() {  # $1 = configure/build preset name
 }
 
 cmd=${1:-demo}; shift || true
+[ "$cmd" = test ] && [ "${TESSERA_SKIP_CROSS:-0}" != 1 ] && packages+=("${test_packages[@]}")
 ensure_packages
 ensure_runtime_dir
 case "$cmd" in
@@ -100,6 +104,10 @@ case "$cmd" in
       build_preset sanitize
       log "running the test suite (ASan + UBSan)"
       ctest --preset sanitize
+    fi
+    if [ "${TESSERA_SKIP_CROSS:-0}" != 1 ]; then
+      log "cross-building for Windows x64 (mingw-w64): library, tessera.exe, tools"
+      build_preset windows-x64-mingw
     fi ;;
   *)
     echo "usage: $0 {demo [model.gguf]|test|build}" >&2; exit 2 ;;

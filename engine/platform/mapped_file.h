@@ -1,5 +1,5 @@
-// Read-only memory mapping of a whole file (the platform layer: POSIX mmap here, Windows
-// CreateFileMapping/MapViewOfFile later). Weights are streamed from the mapping to the GPU, so
+// Read-only memory mapping of a whole file (the platform layer: POSIX mmap in
+// mapped_file_posix.cpp, CreateFileMapping/MapViewOfFile in mapped_file_win32.cpp). Weights are streamed from the mapping to the GPU, so
 // the process never holds a second full copy of a model in RAM.
 #pragma once
 #include <cstddef>
