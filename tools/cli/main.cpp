@@ -1,11 +1,13 @@
 // `tessera`: the command-line front end (devices, info, tokenize, run, chat, bench).
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
+#include "engine/platform/console.h"
 #include "tools/cli/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"tessera: Gemma 4 on any Vulkan GPU"};
+  CLI::App app{"tessera: Gemma 4 on any Vulkan GPU", "tessera"};
   app.require_subcommand(1);
   tessera::cli::GlobalOptions global;
   app.add_option("--device", global.device, "Vulkan device: index or name substring (default: best)");
@@ -21,7 +23,12 @@ int main(int argc, char** argv) {
   tessera::cli::add_chat_command(app, global, exit_code);
   tessera::cli::add_bench_command(app, global, exit_code);
   try {
-    app.parse(argc, argv);
+    tessera::use_utf8_console();
+    // CLI11 parses argv in reverse order, without the program name.
+    std::vector<std::string> args = tessera::utf8_args(argc, argv);
+    args.erase(args.begin());
+    std::reverse(args.begin(), args.end());
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {

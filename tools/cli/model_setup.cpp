@@ -6,6 +6,7 @@
 #include "engine/error.h"
 #include "engine/log.h"
 #include "engine/options.h"
+#include "engine/platform/console.h"
 #include "tools/factory/factory.h"
 
 namespace tessera::cli {
@@ -76,7 +77,7 @@ std::filesystem::path demo_model_path() {
 LoadedModel load_model(const GlobalOptions& global, const ModelArgs& args) {
   LoadedModel lm;
   lm.demo = args.model.empty();
-  lm.path = lm.demo ? demo_model_path() : std::filesystem::path(args.model);
+  lm.path = lm.demo ? demo_model_path() : path_from_utf8(args.model);
   if (lm.demo)
     std::fprintf(stderr,
                  "tessera: no -m given: using the factory demo model %s (Gemma 4 layout, 'small' shapes, RANDOM "
