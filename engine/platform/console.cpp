@@ -1,13 +1,7 @@
 #include "engine/platform/console.h"
 
 #ifdef _WIN32
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
+#include "engine/platform/win32.h"
 // after windows.h
 #include <shellapi.h>
 #endif

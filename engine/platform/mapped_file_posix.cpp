@@ -8,7 +8,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <utility>
 
 #include "engine/error.h"
 
@@ -42,21 +41,6 @@ MappedFile MappedFile::open(const std::filesystem::path& path) {
   ::close(fd);
   return f;
 }
-
-MappedFile::MappedFile(MappedFile&& o) noexcept
-    : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)), path_(std::move(o.path_)) {}
-
-MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
-  if (this != &o) {
-    reset();
-    data_ = std::exchange(o.data_, nullptr);
-    size_ = std::exchange(o.size_, 0);
-    path_ = std::move(o.path_);
-  }
-  return *this;
-}
-
-MappedFile::~MappedFile() { reset(); }
 
 void MappedFile::reset() noexcept {
   if (data_) ::munmap(const_cast<std::byte*>(data_), size_);

@@ -5,16 +5,9 @@
 #include "engine/platform/mapped_file.h"
 
 #ifdef _WIN32
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
+#include "engine/platform/win32.h"
 
 #include <algorithm>
-#include <utility>
 
 #include "engine/error.h"
 
@@ -61,21 +54,6 @@ MappedFile MappedFile::open(const std::filesystem::path& path) {
   f.data_ = static_cast<const std::byte*>(p);
   return f;  // the view keeps the mapping and the file open
 }
-
-MappedFile::MappedFile(MappedFile&& o) noexcept
-    : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)), path_(std::move(o.path_)) {}
-
-MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
-  if (this != &o) {
-    reset();
-    data_ = std::exchange(o.data_, nullptr);
-    size_ = std::exchange(o.size_, 0);
-    path_ = std::move(o.path_);
-  }
-  return *this;
-}
-
-MappedFile::~MappedFile() { reset(); }
 
 void MappedFile::reset() noexcept {
   if (data_) ::UnmapViewOfFile(data_);
