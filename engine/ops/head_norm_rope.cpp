@@ -24,8 +24,8 @@ void head_norm_rope(Context& ctx, CommandList& cmd, const BufferRange& x, const 
   const Pipeline& p = ctx.pipeline({kernel, 3, sizeof(shader::HeadNormRopeParams), {plan.reduce_workgroup}});
   const shader::HeadNormRopeParams params{head_dim, static_cast<std::uint32_t>(rows), n_head, n_rot, eps, w ? 1u : 0u};
   const BufferRange bindings[] = {x, w ? *w : x, n_rot > 0 ? cs : x};
-  const std::uint32_t gx = static_cast<std::uint32_t>(std::min<std::uint64_t>(rows, plan.max_groups_x));
-  cmd.dispatch(p, bindings, params, gx, static_cast<std::uint32_t>((rows + gx - 1) / gx));
+  const RowGrid g = row_grid(plan, rows);
+  cmd.dispatch(p, bindings, params, g.x, g.y);
 }
 
 }  // namespace tessera::ops

@@ -53,8 +53,8 @@ void attention(Context& ctx, CommandList& cmd, const AttentionShape& s, const Bu
   const KernelId kernel = plan.subgroup_reduce ? KernelId::attention : KernelId::attention_shared;
   const Pipeline& p = ctx.pipeline({kernel, 4, sizeof(shader::AttentionParams), {wg}});
   const shader::AttentionParams params{s.head_dim, s.n_head, s.n_kv_head, s.m, s.pos0, s.cells, s.window, s.scale};
-  const std::uint32_t gx = static_cast<std::uint32_t>(std::min<std::uint64_t>(rows, plan.max_groups_x));
-  cmd.dispatch(p, {q, k_cache, v_cache, o}, params, gx, static_cast<std::uint32_t>((rows + gx - 1) / gx));
+  const RowGrid g = row_grid(plan, rows);
+  cmd.dispatch(p, {q, k_cache, v_cache, o}, params, g.x, g.y);
 }
 
 }  // namespace tessera::ops

@@ -31,4 +31,14 @@ inline std::uint32_t groups_1d(const KernelPlan& plan, std::uint64_t n, std::uin
   return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(g, 1, plan.max_groups_x));
 }
 
+// A grid of one workgroup per row, folded into x * y when rows exceed the plan's grid width; the
+// kernel's row is gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x (it skips rows >= n).
+struct RowGrid {
+  std::uint32_t x = 1, y = 1;
+};
+inline RowGrid row_grid(const KernelPlan& plan, std::uint64_t rows) {
+  const auto x = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(rows, 1, plan.max_groups_x));
+  return {x, static_cast<std::uint32_t>((rows + x - 1) / x)};
+}
+
 }  // namespace tessera::ops

@@ -17,8 +17,8 @@ void rms_norm(Context& ctx, CommandList& cmd, const BufferRange& x, const std::o
   const Pipeline& p = ctx.pipeline({kernel, 3, sizeof(shader::RmsNormParams), {plan.reduce_workgroup}});
   const shader::RmsNormParams params{n, rows, eps, w ? 1u : 0u, n, n};
   const BufferRange bindings[] = {x, w ? *w : x, y};
-  const std::uint32_t gx = std::min(rows, plan.max_groups_x);
-  cmd.dispatch(p, bindings, params, gx, (rows + gx - 1) / gx);
+  const RowGrid g = row_grid(plan, rows);
+  cmd.dispatch(p, bindings, params, g.x, g.y);
 }
 
 }  // namespace tessera::ops
