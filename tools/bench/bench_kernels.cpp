@@ -64,11 +64,8 @@ int run(int argc, char** argv) {
   }
 
   std::vector<Result> results;
-  const std::uint32_t stream_n = static_cast<std::uint32_t>(kCopy / 4);
-  results.push_back({"stream: scale 64 MiB f32", 2.0 * kCopy, bench::best_gpu_ms(*ctx, runs, [&](CommandList& cmd) {
-                       ops::scale(*ctx, cmd, a.range(), b.range(), stream_n, 2.0f);
-                     })});
-  const double stream_gbs = results[0].bytes / (results[0].ms * 1e6);
+  const double stream_gbs = bench::stream_bandwidth_gbs(*ctx, runs);
+  results.push_back({"stream: scale 64 MiB f32", bench::kStreamBytes, bench::kStreamBytes / (stream_gbs * 1e6)});
 
   const std::uint32_t n = kTokens * kHidden;
   results.push_back({"add [64, 3840] f32", 12.0 * n, bench::best_gpu_ms(*ctx, runs, [&](CommandList& cmd) {
