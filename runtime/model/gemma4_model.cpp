@@ -41,7 +41,10 @@ std::unique_ptr<Gemma4Model> Gemma4Model::load(Context& ctx, const std::filesyst
                   std::to_string(l.rope_dims) + " of " + std::to_string(l.head_dim) +
                   " dims; only full-head rotation (with rope_freqs for partial) is supported");
   }
-  check_device_memory(ctx, m->file_, m->hp_, opts);
+  ModelLoadOptions checked = opts;
+  if (checked.n_ctx == 0) checked.n_ctx = std::min<std::uint32_t>(4096, m->hp_.n_ctx_train);
+  m->n_ctx_ = checked.n_ctx;
+  check_device_memory(ctx, m->file_, m->hp_, checked);
   if (m->file_.has("tokenizer.ggml.suppress_tokens"))
     for (std::int64_t id : m->file_.get_int_array("tokenizer.ggml.suppress_tokens"))
       if (id >= 0 && id < m->hp_.n_vocab) m->suppress_.push_back(static_cast<std::uint32_t>(id));

@@ -18,7 +18,8 @@
 namespace tessera {
 
 struct ModelLoadOptions {
-  std::uint32_t n_ctx = 4096;    // context the caller intends to use: checked against device memory
+  std::uint32_t n_ctx = 4096;    // context the caller intends to use (checked against device memory);
+                                 // 0: min(4096, the model's trained context)
   std::uint32_t n_ubatch = 512;  // tokens per forward
   LoadProgress progress;         // per tensor uploaded
   std::uint64_t max_chunk = 0;   // weight chunk limit (0: the device's; tests force splits)
@@ -37,6 +38,7 @@ class Gemma4Model {
   const Gemma4Weights& weights() const { return w_; }
   const std::vector<std::uint32_t>& suppressed_tokens() const { return suppress_; }  // logits forced to -inf
   double load_seconds() const { return load_seconds_; }
+  std::uint32_t n_ctx() const { return n_ctx_; }  // the context checked at load (opts.n_ctx resolved)
 
  private:
   Gemma4Model(Context& ctx, gguf::File file) : ctx_(ctx), file_(std::move(file)) {}
@@ -46,6 +48,7 @@ class Gemma4Model {
   Gemma4Weights w_;
   std::vector<std::uint32_t> suppress_;
   double load_seconds_ = 0;
+  std::uint32_t n_ctx_ = 0;
 };
 
 struct SessionOptions {

@@ -83,15 +83,9 @@ LoadedModel load_model(const GlobalOptions& global, const ModelArgs& args) {
                  "tessera: no -m given: using the factory demo model %s (Gemma 4 layout, 'small' shapes, RANDOM "
                  "weights: its text is noise). Pass -m model.gguf for a real model.\n",
                  lm.path.string().c_str());
-  lm.n_ctx = args.ctx;
-  if (lm.n_ctx == 0) {
-    const gguf::File f = gguf::File::open(lm.path);
-    const std::string key = f.architecture() + ".context_length";
-    lm.n_ctx = f.has(key) ? static_cast<std::uint32_t>(std::min<std::uint64_t>(4096, f.get_uint(key))) : 4096;
-  }
   lm.ctx = Context::create(engine_options(global));
   ModelLoadOptions lo;
-  lo.n_ctx = lm.n_ctx;
+  lo.n_ctx = args.ctx;
   lo.n_ubatch = args.ubatch;
   if (!args.quiet)
     lo.progress = [last = -1](std::size_t done, std::size_t total, std::uint64_t bytes) mutable {
@@ -102,6 +96,7 @@ LoadedModel load_model(const GlobalOptions& global, const ModelArgs& args) {
                    format_bytes_short(bytes).c_str());
     };
   lm.model = Gemma4Model::load(*lm.ctx, lm.path, lo);
+  lm.n_ctx = lm.model->n_ctx();
   lm.tokenizer = std::make_unique<Tokenizer>(Tokenizer::from_gguf(lm.model->file()));
   if (!args.quiet)
     std::fprintf(stderr, "loaded %s in %.1f s on %s\n", lm.path.filename().string().c_str(),
