@@ -33,6 +33,39 @@ struct CoopMatShape {
   std::string a_type, c_type;  // "f16", "f32", "s8", "s32", "bf16"
 };
 
+// Known driver bugs that change which kernel variant is safe to run. Each is listed with the devices
+// it hits, its workaround and the public report in engine/quirks.cpp; detect_quirks() sets them
+// from the driver at start-up, and a device profile adds those of the driver it models.
+enum class Quirk : std::uint32_t {
+  int_dot_unreliable,            // integer dot product advertised, but int-dot mat-vec results are wrong
+  large_pipelines_fail,          // the shader compiler fails on large matmul / attention pipelines
+  shared_memory_overstated,      // big shared-memory tiles fail below the reported limit
+  unpack8_miscompiled,           // unpack8() of 8-bit vectors corrupts results
+  quantized_v_cache_hd256,       // flash attention with a quantized V cache at head dim 256 is garbled
+  needs_explicit_subgroup_size,  // subgroup kernels need a required subgroup size and full subgroups
+  uma_budget_overstated,         // allocations near the reported UMA budget fail
+  coopmat_subgroup_multiple,     // cooperative-matrix workgroups must be a multiple of the subgroup size
+  register_sort_miscompiled,     // a large sort without shared memory intermittently miscompiles
+  count
+};
+
+// A set of quirks (one bit each).
+struct QuirkSet {
+  std::uint32_t bits = 0;
+  constexpr bool has(Quirk q) const { return (bits >> static_cast<std::uint32_t>(q)) & 1u; }
+  constexpr QuirkSet& add(Quirk q) {
+    bits |= 1u << static_cast<std::uint32_t>(q);
+    return *this;
+  }
+  constexpr QuirkSet& operator|=(QuirkSet o) {
+    bits |= o.bits;
+    return *this;
+  }
+  constexpr bool empty() const { return bits == 0; }
+  bool operator==(const QuirkSet&) const = default;
+};
+static_assert(static_cast<std::uint32_t>(Quirk::count) <= 32);
+
 struct DeviceCaps {
   // Identity
   std::string name;              // "llvmpipe (LLVM 15.0.6, 256 bits)"
@@ -93,6 +126,9 @@ struct DeviceCaps {
   bool timestamps = false;          // timestampComputeAndGraphics and valid bits on the queue
   float timestamp_period_ns = 0;    // ns per timestamp tick
   std::uint32_t timestamp_valid_bits = 0;
+
+  // Driver bugs to work around (detect_quirks at capture, plus the forced profile's).
+  QuirkSet quirks;
 
   // Extensions the engine may enable (filled when present).
   bool push_descriptor = false;     // VK_KHR_push_descriptor

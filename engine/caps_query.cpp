@@ -8,6 +8,7 @@
 
 #include "engine/feature_chain.h"
 #include "engine/instance.h"
+#include "engine/quirks.h"
 
 namespace tessera {
 namespace {
@@ -263,6 +264,7 @@ PhysicalDeviceInfo query_device(const Instance& inst, VkPhysicalDevice pd, std::
   fill_features(info, *ch, inst);
   fill_limits(info.caps, *ch);
   fill_memory_and_queue(info, *ch);
+  info.caps.quirks = detect_quirks(info.caps);
   return info;
 }
 

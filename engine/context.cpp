@@ -8,6 +8,7 @@
 #include "engine/log.h"
 #include "engine/pipeline_cache.h"
 #include "engine/profiles.h"
+#include "engine/quirks.h"
 
 namespace tessera {
 
@@ -32,7 +33,8 @@ std::unique_ptr<Context> Context::create(const EngineOptions& opts) {
   ctx->device_ = Device::create(*ctx->instance_, info, enabled, opts.verbose);
   ctx->plan_ = plan_kernels(ctx->device_->caps());
   ctx->device_->log().info("device " + std::to_string(info.index) + ": " + info.caps.name + " (" + info.caps.driver_name + " " +
-           info.caps.driver_info + ")" + (ctx->profile_ ? ", profile " + opts.profile : std::string()));
+           info.caps.driver_info + ")" + (ctx->profile_ ? ", profile " + opts.profile : std::string()) +
+           (ctx->device_->caps().quirks.empty() ? std::string() : ", quirks: " + quirk_names(ctx->device_->caps().quirks)));
 
   const std::filesystem::path dir = opts.cache_dir.empty() ? default_cache_dir() : opts.cache_dir;
   ctx->cache_ = PipelineCache::open(*ctx->device_, info.caps, dir);
@@ -48,11 +50,13 @@ Context::~Context() {
 const DeviceCaps& Context::caps() const { return device_->caps(); }
 const DeviceCaps& Context::real_caps() const { return device_->real_caps(); }
 
-const Pipeline& Context::pipeline(const PipelineDesc& d) {
+const Pipeline& Context::pipeline(const PipelineDesc& desc) {
+  PipelineDesc d = desc;
+  if (d.required_subgroup_size == 0) d.required_subgroup_size = plan_.required_subgroup_size;
   std::lock_guard lock(pipelines_mutex_);
   auto it = pipelines_.find(d);
   if (it != pipelines_.end()) return *it->second;
-  auto p = std::make_unique<Pipeline>(Pipeline::create(*device_, cache_->handle(), d));
+  auto p = std::make_unique<Pipeline>(Pipeline::create(*device_, cache_->handle(), d, plan_.shared_memory_budget));
   cache_->mark_dirty();
   device_->log().info("pipeline " + std::string(p->name()) + " created in " + std::to_string(p->create_ms()) + " ms");
   return *pipelines_.emplace(d, std::move(p)).first->second;

@@ -43,6 +43,7 @@ class Context {
   std::uint32_t device_index() const { return device_index_; }  // vkEnumeratePhysicalDevices position
 
   // Created on first use through the persistent VkPipelineCache, then memoized. Thread-safe.
+  // A desc without a required subgroup size gets the plan's (quirk needs_explicit_subgroup_size).
   const Pipeline& pipeline(const PipelineDesc& d);
   std::size_t pipeline_count() const;
 

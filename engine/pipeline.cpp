@@ -45,7 +45,14 @@ namespace {
 // Throws when the desc disagrees with the SPIR-V or the (masked) device limits; returns the
 // workgroup size with spec-constant overrides.
 std::array<std::uint32_t, 3> check_desc(const PipelineDesc& d, const SpirvReflection& refl, const DeviceCaps& caps,
-                                        const std::string& who) {
+                                        std::uint32_t shared_budget, const std::string& who) {
+  if (refl.shared_memory_bytes > caps.max_shared_memory)
+    throw Error(who + "uses " + std::to_string(refl.shared_memory_bytes) +
+                " bytes of shared memory, more than maxComputeSharedMemorySize (" + std::to_string(caps.max_shared_memory) +
+                ")");
+  if (shared_budget != 0 && refl.shared_memory_bytes > shared_budget)
+    throw Error(who + "uses " + std::to_string(refl.shared_memory_bytes) + " bytes of shared memory, more than the " +
+                std::to_string(shared_budget) + " the kernel plan allows on this device (quirk shared_memory_overstated)");
   if (d.push_constant_bytes != refl.push_constant_bytes)
     throw Error(who + "push_constant_bytes is " + std::to_string(d.push_constant_bytes) +
                 " but the SPIR-V push-constant block is " + std::to_string(refl.push_constant_bytes) + " bytes");
@@ -95,11 +102,13 @@ std::uint32_t usable_subgroup_size(const Device& dev, const PipelineDesc& d, con
 
 }  // namespace
 
-Pipeline Pipeline::create(const Device& dev, VkPipelineCache cache, const PipelineDesc& d) {
+Pipeline Pipeline::create(const Device& dev, VkPipelineCache cache, const PipelineDesc& d,
+                          std::uint32_t shared_memory_budget) {
   const std::string name(kernel_name(d.kernel));
   const std::string who = "[pipeline] " + name + ": ";
   const std::span<const std::uint32_t> words = kernel_spirv(d.kernel);
-  const auto ls = check_desc(d, reflect_spirv(words, name), dev.caps(), who);
+  const SpirvReflection refl = reflect_spirv(words, name);
+  const auto ls = check_desc(d, refl, dev.caps(), shared_memory_budget, who);
 
   const VolkDeviceTable& fn = dev.fn();
   const VkDevice vd = dev.handle();
@@ -107,6 +116,7 @@ Pipeline Pipeline::create(const Device& dev, VkPipelineCache cache, const Pipeli
   p.dev_ = &dev;
   p.desc_ = d;
   for (int i = 0; i < 3; ++i) p.local_size[i] = ls[i];
+  p.shared_memory_bytes_ = refl.shared_memory_bytes;
 
   auto smci = vk_init<VkShaderModuleCreateInfo>(VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
   smci.codeSize = words.size_bytes();
@@ -182,6 +192,7 @@ Pipeline& Pipeline::operator=(Pipeline&& o) noexcept {
     pipeline_ = std::exchange(o.pipeline_, VK_NULL_HANDLE);
     subgroup_size_ = o.subgroup_size_;
     create_ms_ = o.create_ms_;
+    shared_memory_bytes_ = o.shared_memory_bytes_;
     for (int i = 0; i < 3; ++i) local_size[i] = o.local_size[i];
   }
   return *this;

@@ -31,8 +31,10 @@ struct PipelineDescHash {
 class Pipeline {
  public:
   // Throws Error "[pipeline] <kernel>: ..." when the desc disagrees with the SPIR-V or the device
-  // limits, or a [vulkan] error naming the call and kernel.
-  static Pipeline create(const Device& dev, VkPipelineCache cache, const PipelineDesc& desc);
+  // limits (shared memory: also `shared_memory_budget` when nonzero, the plan's budget), or a
+  // [vulkan] error naming the call and kernel.
+  static Pipeline create(const Device& dev, VkPipelineCache cache, const PipelineDesc& desc,
+                         std::uint32_t shared_memory_budget = 0);
 
   Pipeline() = default;
   Pipeline(Pipeline&& o) noexcept;
@@ -49,6 +51,7 @@ class Pipeline {
   // Subgroup size forced at creation (0 = driver default: none requested or caps do not allow).
   std::uint32_t subgroup_size() const { return subgroup_size_; }
   double create_ms() const { return create_ms_; }  // time vkCreateComputePipelines took
+  std::uint32_t shared_memory_bytes() const { return shared_memory_bytes_; }  // reflected Workgroup storage
 
   std::uint32_t local_size[3] = {1, 1, 1};  // reflected workgroup size, spec-constant overrides applied
 
@@ -63,6 +66,7 @@ class Pipeline {
   VkPipeline pipeline_ = VK_NULL_HANDLE;
   std::uint32_t subgroup_size_ = 0;
   double create_ms_ = 0;
+  std::uint32_t shared_memory_bytes_ = 0;
 };
 
 }  // namespace tessera

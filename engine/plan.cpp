@@ -5,6 +5,12 @@
 
 namespace tessera {
 
+namespace {
+// Shared memory a tile may use where the driver overstates its limit (llama.cpp#24877: a 16.9 KB
+// tile failed under a reported 32 KB).
+constexpr std::uint32_t kOverstatedSharedBudget = 16384;
+}  // namespace
+
 KernelPlan plan_kernels(const DeviceCaps& caps) {
   KernelPlan p;
   const std::uint32_t max_inv = caps.max_workgroup_invocations ? caps.max_workgroup_invocations : 128;
@@ -16,6 +22,19 @@ KernelPlan plan_kernels(const DeviceCaps& caps) {
   // Row reductions use the same workgroup; a shared-memory tree when subgroup arithmetic is absent.
   p.subgroup_reduce = caps.subgroup_arithmetic && caps.subgroup_size >= 4;
   p.reduce_workgroup = wg;
+
+  const QuirkSet q = caps.quirks;
+  p.integer_dot = caps.integer_dot_product && caps.integer_dot_4x8_accelerated && !q.has(Quirk::int_dot_unreliable);
+  p.large_tiles = !q.has(Quirk::large_pipelines_fail);
+  p.shared_memory_budget = caps.max_shared_memory;
+  if (q.has(Quirk::shared_memory_overstated))
+    p.shared_memory_budget = std::min(p.shared_memory_budget, kOverstatedSharedBudget);
+  p.quantized_v_cache_hd256 = !q.has(Quirk::quantized_v_cache_hd256);
+  if (q.has(Quirk::needs_explicit_subgroup_size) && caps.subgroup_size_control && caps.subgroup_size != 0)
+    p.required_subgroup_size = caps.subgroup_size;
+  if (q.has(Quirk::coopmat_subgroup_multiple))
+    p.coopmat_workgroup_multiple = std::max<std::uint32_t>(1, std::max(caps.subgroup_max, caps.subgroup_size));
+  p.topk_shared_sort = q.has(Quirk::register_sort_miscompiled);
   return p;
 }
 

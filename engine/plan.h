@@ -1,5 +1,11 @@
 // The kernel plan: which variant and workgroup shape each kernel family uses on a device,
-// picked once from DeviceCaps by a pure function (unit-tested per device profile without a GPU).
+// picked once from DeviceCaps (features, limits and driver quirks) by a pure function, unit-tested
+// per device profile without a GPU.
+//
+// Policies that hold on every device, whatever it reports: kernels accumulate in f32 (fp16
+// accumulators overflow: llama.cpp#13607, #21506, #15619), are correct for any subgroup size
+// (lavapipe's 8 included: llama.cpp#10809), and never gate on an exact limit value (AMD's Windows
+// driver moved its shared memory from 64 to 32 KiB: llama.cpp#26163).
 #pragma once
 #include <cstdint>
 
@@ -12,6 +18,16 @@ struct KernelPlan {
   std::uint32_t max_groups_x = 65535;         // largest grid width used (grid-stride loops beyond)
   std::uint32_t reduce_workgroup = 256;       // threads per row of row reductions (power of two)
   bool subgroup_reduce = true;                // subgroupAdd reduction, else a shared-memory tree
+  std::uint32_t matvec_max_rows = 16;         // matmuls with at most this many activation rows use matvec
+
+  // Choices driven by driver quirks (engine/quirks.h) as well as features and limits.
+  bool integer_dot = false;                  // int-dot kernels on Q8_1 activations may be used
+  bool large_tiles = true;                   // large matmul / attention tiles may be used
+  std::uint32_t shared_memory_budget = 0;    // bytes of shared memory one kernel's tiles may use
+  bool quantized_v_cache_hd256 = true;       // a quantized V cache may serve head dim 256
+  std::uint32_t required_subgroup_size = 0;  // forced on every pipeline; 0 = the driver's choice
+  std::uint32_t coopmat_workgroup_multiple = 1;  // cooperative-matrix workgroup X is a multiple of this
+  bool topk_shared_sort = false;             // GPU top-k sorts through shared memory
 };
 
 KernelPlan plan_kernels(const DeviceCaps& caps);

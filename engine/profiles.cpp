@@ -7,7 +7,9 @@
 // [i4] kvark/blade#399 (Xe2 coopmat 8x16x16), [i8] llama.cpp PR #24404 (no bf16 on Intel Win),
 // [r1] llama.cpp PR #11595 (780M RADV), [r2] PR #18749, [r4] llama.cpp#17117 (RADV vulkaninfo),
 // [r6] kompute#275 (RDNA2 RADV size control 32..64), [r7] PR #2059, [n1] llama.cpp PR #14903
-// (RTX 4070 Ada), [vk] Vulkan 1.3 spec, table "Required Limits".
+// (RTX 4070 Ada), [r3] AMDVLK#420, [r5] llama.cpp PR #13326 (AMD Windows 32 KiB shared),
+// [wmma] AMD GPUOpen "How to accelerate AI applications on RDNA 3 using WMMA" (WMMA is new in RDNA3),
+// [vk] Vulkan 1.3 spec, table "Required Limits". Quirk sources: engine/quirks.cpp.
 #include "engine/profiles.h"
 
 #include <algorithm>
@@ -32,6 +34,26 @@ constexpr DeviceProfile make_adreno() {
   p.subgroup_min = 64;
   p.subgroup_max = 128;
   p.max_shared_memory = 32768;
+  p.quirks = QuirkSet{}
+                 .add(Quirk::int_dot_unreliable)
+                 .add(Quirk::large_pipelines_fail)
+                 .add(Quirk::shared_memory_overstated)
+                 .add(Quirk::unpack8_miscompiled);
+  return p;
+}
+
+constexpr DeviceProfile make_adreno_turnip() {
+  DeviceProfile p;
+  p.name = "adreno-x1-85-turnip";
+  p.description = "Qualcomm Snapdragon X Elite Adreno X1-85, Mesa turnip (Linux)";
+  p.sources = "subgroup 128, shared memory 32 KiB, fp16, no coopmat, no bf16, int dot once enabled [a1]";
+  p.cooperative_matrix = false;
+  p.bfloat16 = false;
+  p.subgroup_size = 128;
+  p.subgroup_min = 128;
+  p.subgroup_max = 128;
+  p.max_shared_memory = 32768;
+  p.quirks = QuirkSet{}.add(Quirk::shared_memory_overstated).add(Quirk::quantized_v_cache_hd256);
   return p;
 }
 
@@ -47,6 +69,10 @@ constexpr DeviceProfile make_intel() {
   p.subgroup_min = 16;
   p.subgroup_max = 32;
   p.max_shared_memory = 32768;
+  p.quirks = QuirkSet{}
+                 .add(Quirk::int_dot_unreliable)
+                 .add(Quirk::needs_explicit_subgroup_size)
+                 .add(Quirk::uma_budget_overstated);
   return p;
 }
 
@@ -65,6 +91,20 @@ constexpr DeviceProfile make_amd() {
   p.max_shared_memory = 65536;
   p.max_workgroup_invocations = 1024;
   p.max_memory_allocation = 0xFFFFFFFCull;  // [r7]
+  p.quirks = QuirkSet{}.add(Quirk::coopmat_subgroup_multiple);
+  return p;
+}
+
+constexpr DeviceProfile make_amd_rdna2_win() {
+  DeviceProfile p;
+  p.name = "amd-rdna2-win";
+  p.description = "AMD Radeon 680M / RX 6000 (RDNA2), AMD's Windows driver";
+  p.sources =
+      "shared memory 32 KiB on AMD's Windows driver and AMDVLK [r3][r5]; no cooperative matrix (WMMA is "
+      "RDNA3's [wmma]); int dot reported accelerated but wrong (quirk int_dot_unreliable)";
+  p.cooperative_matrix = false;
+  p.max_shared_memory = 32768;
+  p.quirks = QuirkSet{}.add(Quirk::int_dot_unreliable);
   return p;
 }
 
@@ -77,6 +117,7 @@ constexpr DeviceProfile make_nvidia() {
   p.subgroup_min = 32;
   p.subgroup_max = 32;
   p.max_shared_memory = 49152;
+  p.quirks = QuirkSet{}.add(Quirk::register_sort_miscompiled);
   return p;
 }
 
@@ -103,7 +144,8 @@ constexpr DeviceProfile make_minimal() {
   return p;
 }
 
-constexpr DeviceProfile kProfiles[] = {make_adreno(), make_intel(), make_amd(), make_nvidia(), make_minimal()};
+constexpr DeviceProfile kProfiles[] = {make_adreno(),     make_adreno_turnip(), make_intel(), make_amd(),
+                                       make_amd_rdna2_win(), make_nvidia(),        make_minimal()};
 
 template <class T>
 T min_limit(T real, T profile) {
@@ -148,6 +190,7 @@ DeviceCaps apply_device_profile(const DeviceCaps& real, const DeviceProfile& p) 
     for (std::uint32_t& s : c.max_workgroup_size) s = std::min(s, c.max_workgroup_invocations);
   c.max_storage_buffer_range = min_limit(c.max_storage_buffer_range, p.max_storage_buffer_range);
   c.max_memory_allocation = min_limit(c.max_memory_allocation, p.max_memory_allocation);
+  c.quirks |= p.quirks;
   return c;
 }
 

@@ -2,7 +2,7 @@
 // (CLI --profile, env TESSERA_DEVICE_PROFILE) so every kernel path and fallback runs on lavapipe.
 //
 // A profile only takes away: a feature stays on when both the device and the profile have it,
-// limits are the smaller of the two. The subgroup size is the one exception: it is *planned*
+// limits are the smaller of the two, and the driver quirks of the modelled driver are added. The subgroup size is the one exception: it is *planned*
 // with the profile's value (workgroup shapes, reduction trees), while the hardware still runs
 // its own; kernels must therefore be correct for any real subgroup size, which is what running
 // an `adreno-x1-85` (128) or `amd-rdna3` (64) plan on lavapipe (8) proves.
@@ -43,6 +43,9 @@ struct DeviceProfile {
   std::uint32_t max_workgroup_invocations = 0;
   std::uint64_t max_storage_buffer_range = 0;   // bytes
   std::uint64_t max_memory_allocation = 0;      // bytes
+
+  // Driver bugs of the modelled driver (engine/quirks.h), added to the device's own.
+  QuirkSet quirks;
 };
 
 // All built-in profiles, in a stable order.

@@ -14,6 +14,7 @@ namespace {
 // Opcodes, decorations and storage classes from the SPIR-V specification.
 enum Op : std::uint32_t {
   kOpExecutionMode = 16,
+  kOpCapability = 17,
   kOpTypeBool = 20,
   kOpTypeInt = 21,
   kOpTypeFloat = 22,
@@ -44,7 +45,8 @@ enum Decoration : std::uint32_t {
 };
 constexpr std::uint32_t kModeLocalSize = 17, kModeLocalSizeId = 38;
 constexpr std::uint32_t kBuiltInWorkgroupSize = 25;
-constexpr std::uint32_t kClassUniformConstant = 0, kClassUniform = 2, kClassPushConstant = 9, kClassStorageBuffer = 12;
+constexpr std::uint32_t kClassUniformConstant = 0, kClassUniform = 2, kClassWorkgroup = 4, kClassPushConstant = 9,
+                        kClassStorageBuffer = 12;
 constexpr std::uint32_t kNone = 0xffffffffu;
 
 struct Type {
@@ -87,8 +89,10 @@ class Walker {
         case kOpSpecConstant: constants_[arg(1)] = arg(2); break;
         case kOpConstantComposite:
         case kOpSpecConstantComposite: composites_[arg(1)] = {w.begin() + 2, w.end()}; break;
+        case kOpCapability: capabilities_.push_back(arg(0)); break;
         case kOpVariable:
           if (arg(2) == kClassPushConstant) push_vars_.push_back(arg(0));
+          if (arg(2) == kClassWorkgroup) shared_vars_.push_back(arg(0));
           if (arg(2) == kClassStorageBuffer || arg(2) == kClassUniform || arg(2) == kClassUniformConstant)
             buffer_vars_.emplace_back(arg(0), arg(1));
           break;
@@ -116,6 +120,9 @@ class Walker {
   SpirvReflection result() const {
     SpirvReflection r;
     for (std::uint32_t ptr : push_vars_) r.push_constant_bytes = std::max(r.push_constant_bytes, size_of(pointee(ptr), 0, 0));
+    for (std::uint32_t ptr : shared_vars_) r.shared_memory_bytes += size_of(pointee(ptr), 0, 0);
+    r.capabilities = capabilities_;
+    std::sort(r.capabilities.begin(), r.capabilities.end());
     for (auto [ptr, var] : buffer_vars_) {
       auto b = bindings_.find(var);
       if (b == bindings_.end()) continue;
@@ -221,6 +228,8 @@ class Walker {
   std::span<const std::uint32_t> words_;
   std::string_view name_;
   std::vector<std::uint32_t> push_vars_;                              // pointer types
+  std::vector<std::uint32_t> shared_vars_;                            // pointer types of Workgroup variables
+  std::vector<std::uint32_t> capabilities_;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> buffer_vars_;  // (pointer type, variable)
   std::unordered_map<std::uint32_t, Type> types_;
   std::unordered_map<std::uint32_t, std::uint32_t> constants_;

@@ -1,6 +1,6 @@
 // Minimal SPIR-V reflection of a compute kernel: push-constant block size, workgroup size (with
-// spec-constant ids) and the descriptor bindings. Enough to check a PipelineDesc against the
-// shader it names; not a general reflection library.
+// spec-constant ids), descriptor bindings, shared-memory size and declared capabilities. Enough
+// to check a PipelineDesc against the shader it names; not a general reflection library.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -24,6 +24,10 @@ struct SpirvReflection {
   std::array<std::uint32_t, 3> local_size_spec_id{kNoSpecId, kNoSpecId, kNoSpecId};  // constant_id per dim
   std::vector<SpirvBinding> bindings;          // every buffer variable with a Binding decoration
   std::vector<std::uint32_t> spec_ids;         // SpecId decorations, sorted
+  std::uint32_t shared_memory_bytes = 0;       // Workgroup variables, at their default (spec) sizes
+  std::vector<std::uint32_t> capabilities;     // OpCapability operands (SpvCapability values), sorted
+
+  static constexpr std::uint32_t kCapabilityInt8 = 39;  // SpvCapabilityInt8: 8-bit arithmetic types
 
   // Highest binding of set 0 plus one (0 when none).
   std::uint32_t binding_count() const;

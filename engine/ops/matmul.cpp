@@ -1,6 +1,7 @@
 #include "engine/ops/matmul.h"
 
 #include <algorithm>
+#include <bit>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,25 @@ KernelId matmul_kernel(DType t, bool subgroup) {
   }
   throw Error("[matmul] unsupported type id " + std::to_string(static_cast<std::uint32_t>(t)));
 }
+
+KernelId matvec_kernel(DType t) {
+  switch (t) {
+    case DType::F32: return KernelId::matvec_f32;
+    case DType::F16: return KernelId::matvec_f16;
+    case DType::BF16: return KernelId::matvec_bf16;
+    case DType::Q4_0: return KernelId::matvec_q4_0;
+    case DType::Q4_1: return KernelId::matvec_q4_1;
+    case DType::Q5_0: return KernelId::matvec_q5_0;
+    case DType::Q8_0: return KernelId::matvec_q8_0;
+    case DType::Q4_K: return KernelId::matvec_q4_k;
+    case DType::Q5_K: return KernelId::matvec_q5_k;
+    case DType::Q6_K: return KernelId::matvec_q6_k;
+  }
+  throw Error("[matmul] unsupported type id " + std::to_string(static_cast<std::uint32_t>(t)));
+}
+
+constexpr std::uint32_t kMatvecMaxWorkgroup = 128;  // MAX_WG in matvec.comp
+constexpr std::uint32_t kMatvecMaxCols = 16;        // MAX_COLS in matvec.comp
 
 // Throws unless the chunks, taken in row order, cover rows [0, n) exactly once.
 void require_cover(std::span<const TableChunk> w, std::uint32_t n) {
@@ -81,12 +101,33 @@ void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChu
   }
 
   const KernelPlan& plan = ctx.plan();
+  const BufferRange xb{x.buffer, x.offset, 4ull * m * k}, yb{y.buffer, y.offset, 4ull * m * n};
+  if (m <= plan.matvec_max_rows && k % 32 == 0) {
+    // Mat-vec: T invocations per weight row, WG / T rows per workgroup, NCOLS activation rows
+    // per tile (all of m up to 16: the kernel unrolls over NCOLS).
+    const std::uint32_t wg = std::min(plan.reduce_workgroup, kMatvecMaxWorkgroup);
+    const std::uint32_t t = std::clamp(std::bit_ceil(k / 32) * 8, 8u, std::min(wg, 32u));  // 8 per chunk
+    const std::uint32_t rows = wg / t;
+    const std::uint32_t ncols = std::min(kMatvecMaxCols, m);
+    const Pipeline& p = ctx.pipeline({matvec_kernel(type), 3, sizeof(shader::MatmulParams), {wg, t, ncols}});
+    const std::uint32_t tiles = (m + ncols - 1) / ncols;
+    for (const TableChunk& c : w) {
+      const std::uint32_t groups = (c.row_count + rows - 1) / rows;
+      const RowGrid g = row_grid(plan, groups);  // row groups over x, folded over z
+      const BufferRange bindings[] = {{c.range.buffer, c.range.offset, padded(c)}, xb, yb};
+      for (std::uint32_t base = 0; base < tiles; base += plan.max_groups_x) {
+        const std::uint32_t gy = std::min(tiles - base, plan.max_groups_x);
+        const shader::MatmulParams params{k, m, n, c.row_begin, c.row_count, static_cast<std::uint32_t>(row_bytes), base};
+        cmd.dispatch(p, bindings, params, g.x, gy, g.y);
+      }
+    }
+    return;
+  }
   require(plan.reduce_workgroup >= kMatmulTileM && plan.reduce_workgroup <= 256, op,
           "the plan's reduce workgroup (" + std::to_string(plan.reduce_workgroup) + ") is outside " +
               std::to_string(kMatmulTileM) + "..256");
   const Pipeline& p = ctx.pipeline(
       {matmul_kernel(type, plan.subgroup_reduce), 3, sizeof(shader::MatmulParams), {plan.reduce_workgroup}});
-  const BufferRange xb{x.buffer, x.offset, 4ull * m * k}, yb{y.buffer, y.offset, 4ull * m * n};
   const std::uint32_t tiles = (m + kMatmulTileM - 1) / kMatmulTileM;
   for (const TableChunk& c : w) {
     // Grid: rows of the chunk over x (then z), activation tiles over y.

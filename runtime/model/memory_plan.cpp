@@ -139,6 +139,8 @@ std::uint64_t device_memory_available(const DeviceCaps& caps) {
   std::uint64_t best = 0;
   for (const MemoryHeap& h : caps.heaps)
     if (h.device_local) best = std::max(best, h.budget != 0 ? h.budget : h.size);
+  // Where the driver overstates its UMA budget, allocations near it fail: keep a fifth free.
+  if (caps.quirks.has(Quirk::uma_budget_overstated)) best -= best / 5;
   return best;
 }
 

@@ -103,7 +103,7 @@ MemoryPlan plan_memory(std::span<const gguf::TensorInfo> tensors, const Gemma4HP
 MemoryPlan plan_memory(const gguf::File& f, const Gemma4HParams& hp, const MemoryPlanOptions& opt = {});
 
 // Device-local memory a model may use: the largest device-local heap (its budget when the
-// driver reports one); 0 when unknown.
+// driver reports one), less a fifth under the uma_budget_overstated quirk; 0 when unknown.
 std::uint64_t device_memory_available(const DeviceCaps& caps);
 
 // Throws tessera::Error when plan.total_bytes exceeds `available` (0: unknown, no check), saying

@@ -2,6 +2,7 @@
 // arrays with ArrayStride, vectors, spec-constant workgroup sizes, both storage-buffer styles).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <vector>
 
@@ -23,11 +24,12 @@ struct SpvBuilder {
 };
 
 enum : std::uint32_t {
-  OpExecutionMode = 16, OpTypeInt = 21, OpTypeFloat = 22, OpTypeVector = 23, OpTypeArray = 28,
+  OpExecutionMode = 16, OpCapability = 17, OpTypeInt = 21, OpTypeFloat = 22, OpTypeVector = 23, OpTypeArray = 28,
   OpTypeRuntimeArray = 29, OpTypeStruct = 30, OpTypePointer = 32, OpConstant = 43, OpSpecConstant = 50,
   OpSpecConstantComposite = 51, OpVariable = 59, OpDecorate = 71, OpMemberDecorate = 72,
   SpecId = 1, Block = 2, BufferBlock = 3, ArrayStride = 6, BuiltIn = 11, Binding = 33, DescriptorSet = 34,
-  Offset = 35, Uniform = 2, PushConstant = 9, StorageBuffer = 12, LocalSize = 17, WorkgroupSize = 25,
+  Offset = 35, Uniform = 2, Workgroup = 4, PushConstant = 9, StorageBuffer = 12, LocalSize = 17, WorkgroupSize = 25,
+  CapabilityShader = 1, CapabilityInt8 = 39,
 };
 
 TEST(SpirvReflect, FillKernel) {
@@ -51,6 +53,40 @@ TEST(SpirvReflect, EveryKernelParses) {
     EXPECT_GE(r.local_size[0], 1u);
     EXPECT_EQ(r.push_constant_bytes % 4, 0u);
   }
+}
+
+// Kernel policies that work around driver quirks (engine/quirks.h), checked on the SPIR-V itself:
+// no 8-bit arithmetic types (unpack8_miscompiled: Adreno X1-85 Windows), and shared memory within
+// the 16 KiB that the weakest profile and the shared_memory_overstated budget allow.
+TEST(SpirvReflect, EveryKernelAvoidsQuirkyFeatures) {
+  for (std::size_t i = 0; i < kKernelCount; ++i) {
+    const auto id = static_cast<KernelId>(i);
+    SCOPED_TRACE(std::string(kernel_name(id)));
+    const SpirvReflection r = reflect_spirv(kernel_spirv(id), kernel_name(id));
+    EXPECT_FALSE(std::binary_search(r.capabilities.begin(), r.capabilities.end(), SpirvReflection::kCapabilityInt8));
+    EXPECT_TRUE(std::binary_search(r.capabilities.begin(), r.capabilities.end(), std::uint32_t{CapabilityShader}));
+    EXPECT_LE(r.shared_memory_bytes, 16384u);
+  }
+  // The kernels that reduce through shared memory do declare it.
+  EXPECT_GT(reflect_spirv(kernel_spirv(KernelId::matmul_q4_k_shared), "matmul").shared_memory_bytes, 0u);
+}
+
+TEST(SpirvReflect, SharedMemoryAndCapabilities) {
+  SpvBuilder b;
+  b.op(OpCapability, {CapabilityInt8});
+  b.op(OpCapability, {CapabilityShader});
+  b.op(OpTypeFloat, {1, 32});
+  b.op(OpTypeInt, {2, 32, 0});
+  b.op(OpConstant, {2, 3, 100});
+  b.op(OpTypeArray, {4, 1, 3});                 // float[100]
+  b.op(OpTypePointer, {5, Workgroup, 4});
+  b.op(OpVariable, {5, 6, Workgroup});
+  b.op(OpTypeVector, {7, 1, 4});                // vec4
+  b.op(OpTypePointer, {8, Workgroup, 7});
+  b.op(OpVariable, {8, 9, Workgroup});
+  const SpirvReflection r = reflect_spirv(b.words, "shared");
+  EXPECT_EQ(r.shared_memory_bytes, 400u + 16u);
+  EXPECT_EQ(r.capabilities, (std::vector<std::uint32_t>{CapabilityShader, CapabilityInt8}));
 }
 
 TEST(SpirvReflect, NestedPushConstantBlock) {

@@ -16,6 +16,7 @@
 #include "engine/log.h"
 #include "engine/options.h"
 #include "engine/profiles.h"
+#include "engine/quirks.h"
 #include "tools/cli/commands.h"
 
 namespace tessera::cli {
@@ -45,6 +46,9 @@ json caps_json(const DeviceCaps& c) {
   json shapes = json::array();
   for (const CoopMatShape& s : c.coopmat_shapes)
     shapes.push_back({{"m", s.m}, {"n", s.n}, {"k", s.k}, {"a_type", s.a_type}, {"c_type", s.c_type}});
+  json quirks = json::array();
+  for (const QuirkInfo& q : quirk_infos())
+    if (c.quirks.has(q.quirk)) quirks.push_back(std::string(q.name));
   return {
       {"subgroup_size", c.subgroup_size},
       {"subgroup_min", c.subgroup_min},
@@ -83,6 +87,7 @@ json caps_json(const DeviceCaps& c) {
       {"timestamp_period_ns", c.timestamp_period_ns},
       {"timestamp_valid_bits", c.timestamp_valid_bits},
       {"push_descriptor", c.push_descriptor},
+      {"quirks", quirks},
   };
 }
 
@@ -156,6 +161,7 @@ void print_caps(const DeviceCaps& c, const char* indent) {
                 static_cast<double>(c.timestamp_period_ns));
   line("timestamps", ts);
   line("push descriptor", yes(c.push_descriptor));
+  line("driver quirks", c.quirks.empty() ? std::string("none known") : quirk_names(c.quirks));
 }
 
 void print_json(const std::vector<PhysicalDeviceInfo>& devices, std::optional<std::size_t> sel,

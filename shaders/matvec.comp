@@ -1,0 +1,80 @@
+#version 450
+// matvec: y[t, r] = sum_i x[t, i] * W[r, i] for a few activation rows t (decode: 1; speculative
+// verify and small batches: up to 16), W dequantized in the kernel with word loads.
+// A workgroup covers ROWS = WG / T weight rows with T invocations each. Eight invocations share a
+// 32-element chunk, one quad of 4 weights each, so adjacent invocations read adjacent weights and
+// activations; the T / 8 teams of a row walk its chunks T / 8 apart. Each quad is dequantized
+// once and multiplied with every activation row of the tile (NCOLS, unrolled). The T partial sums
+// per (row, column) are added in shared memory after one barrier.
+// Spec constants: 0 = WG, 1 = T (a power of two, 8 <= T <= WG), 2 = NCOLS (1..16).
+// Variants: every weight type.
+//! variant f32 -DDTYPE_F32=1
+//! variant f16 -DDTYPE_F16=1
+//! variant bf16 -DDTYPE_BF16=1
+//! variant q4_0 -DDTYPE_Q4_0=1
+//! variant q4_1 -DDTYPE_Q4_1=1
+//! variant q5_0 -DDTYPE_Q5_0=1
+//! variant q8_0 -DDTYPE_Q8_0=1
+//! variant q4_k -DDTYPE_Q4_K=1
+//! variant q5_k -DDTYPE_Q5_K=1
+//! variant q6_k -DDTYPE_Q6_K=1
+#extension GL_GOOGLE_include_directive : require
+#include "params.h"
+
+#if !defined(DTYPE_F32) && !defined(DTYPE_F16) && !defined(DTYPE_BF16) && !defined(DTYPE_Q4_0) && \
+    !defined(DTYPE_Q4_1) && !defined(DTYPE_Q5_0) && !defined(DTYPE_Q8_0) && !defined(DTYPE_Q4_K) && \
+    !defined(DTYPE_Q5_K) && !defined(DTYPE_Q6_K)
+#define DTYPE_F32 1  // so the file compiles alone
+#endif
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint T = 32;       // invocations per weight row
+layout(constant_id = 2) const uint NCOLS = 16;   // activation rows per dispatch tile (max 16)
+
+layout(std430, binding = 0) readonly buffer W { uint w[]; };    // [row_count, row_bytes] packed
+layout(std430, binding = 1) readonly buffer X { vec4 x4[]; };   // [m, k] f32
+layout(std430, binding = 2) writeonly buffer Y { float y[]; };  // [m, n] f32
+layout(push_constant) uniform PC { MatmulParams p; };
+
+#define WORDS w
+#include "common/dequant32.glsl"
+
+#define MAX_WG 128u
+#define MAX_COLS 16u
+shared float part[MAX_COLS * MAX_WG];  // [column][invocation]
+
+void main() {
+  const uint tid = gl_LocalInvocationIndex;
+  const uint rows = gl_WorkGroupSize.x / T;
+  // Row groups are folded over x and z (a chunk may hold more rows than one grid dimension).
+  const uint group = gl_WorkGroupID.x + gl_WorkGroupID.z * gl_NumWorkGroups.x;
+  const uint r = group * rows + tid / T, lane = tid % T;
+  const uint t0 = (p.tile_base + gl_WorkGroupID.y) * NCOLS;
+  const uint mt = min(NCOLS, p.m - t0);  // activation rows of this tile (t0 < m by the grid)
+
+  float acc[NCOLS];
+  for (uint j = 0u; j < NCOLS; ++j) acc[j] = 0.0;
+  if (r < p.row_count) {
+    const uint row = r * p.row_bytes;
+    const uint chunks = p.k / 32u, k4 = p.k / 4u, quad = lane & 7u;
+    for (uint c = lane >> 3; c < chunks; c += T >> 3) {
+      const vec4 wv = dequant4(row, c, quad);
+      // NCOLS is a constant, so the loop unrolls and acc stays in registers; columns past m re-read
+      // the tile's last row (in bounds) and are never stored.
+      for (uint j = 0u; j < NCOLS; ++j) acc[j] += dot(wv, x4[min(t0 + j, p.m - 1u) * k4 + c * 8u + quad]);
+    }
+  }
+  for (uint j = 0u; j < NCOLS; ++j)
+    if (j < mt) part[j * MAX_WG + tid] = acc[j];
+  barrier();
+  // One invocation per (row, column) adds up the row's T partials.
+  for (uint o = tid; o < rows * mt; o += gl_WorkGroupSize.x) {
+    const uint rr = o / mt, j = o % mt;
+    const uint out_r = group * rows + rr;
+    if (out_r < p.row_count) {
+      float s = 0.0;
+      for (uint l = 0u; l < T; ++l) s += part[j * MAX_WG + rr * T + l];
+      y[(t0 + j) * p.n + p.row_begin + out_r] = s;
+    }
+  }
+}
