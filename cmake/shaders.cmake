@@ -6,7 +6,13 @@
 # one kernel named after the file. A KernelId enum is generated from the list, so a misspelled
 # kernel fails the build. Nothing generated is checked in.
 
-find_program(GLSLC_EXECUTABLE glslc REQUIRED)
+# glslc: Debian's glslc package; on Windows the Vulkan SDK's $VULKAN_SDK/Bin (on PATH after its
+# installer, but not in a shell opened before it ran).
+find_program(GLSLC_EXECUTABLE glslc HINTS ENV VULKAN_SDK PATH_SUFFIXES Bin bin)
+if(NOT GLSLC_EXECUTABLE)
+  message(FATAL_ERROR "glslc not found: install Debian's glslc package, or on Windows the Vulkan SDK "
+                      "(VULKAN_SDK must point at it; tessera.ps1 installs it)")
+endif()
 
 # Probe glslc once for optional GLSL extensions, so older toolchains still build the rest.
 function(_tessera_probe_glslc out ext)

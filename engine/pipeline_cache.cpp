@@ -11,6 +11,7 @@
 
 #include "engine/device.h"
 #include "engine/log.h"
+#include "engine/platform/console.h"
 
 namespace tessera {
 namespace {
@@ -82,7 +83,7 @@ std::unique_ptr<PipelineCache> PipelineCache::open(const Device& dev, const Devi
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) {
-      log_warning("pipeline cache dir " + dir.string() + " cannot be created (" + ec.message() +
+      log_warning("pipeline cache dir " + path_to_utf8(dir) + " cannot be created (" + ec.message() +
                   "); pipelines will not be cached on disk");
     } else {
       pc->path_ = dir / file_name(identity);
@@ -91,7 +92,7 @@ std::unique_ptr<PipelineCache> PipelineCache::open(const Device& dev, const Devi
         data = read_file(pc->path_, &why);
         if (why.empty()) why = check_header(data, identity);
         if (!why.empty()) {
-          log_warning("ignoring pipeline cache " + pc->path_.string() + ": " + why + "; it will be overwritten");
+          log_warning("ignoring pipeline cache " + path_to_utf8(pc->path_) + ": " + why + "; it will be overwritten");
           data.clear();
           pc->dirty_ = true;
         }
@@ -103,7 +104,7 @@ std::unique_ptr<PipelineCache> PipelineCache::open(const Device& dev, const Devi
   ci.pInitialData = data.empty() ? nullptr : data.data();
   VkResult r = dev.fn().vkCreatePipelineCache(dev.handle(), &ci, nullptr, &pc->cache_);
   if (r < 0 && !data.empty()) {  // a driver may still reject the body: start empty
-    log_warning("driver rejected pipeline cache " + pc->path_.string() + " (" + vk_result_name(r) + "); starting empty");
+    log_warning("driver rejected pipeline cache " + path_to_utf8(pc->path_) + " (" + vk_result_name(r) + "); starting empty");
     ci.initialDataSize = 0;
     ci.pInitialData = nullptr;
     data.clear();
@@ -113,7 +114,7 @@ std::unique_ptr<PipelineCache> PipelineCache::open(const Device& dev, const Devi
   vk_check(r, "vkCreatePipelineCache");
   pc->loaded_bytes_ = data.size();
   pc->loaded_hash_ = fnv1a(data);
-  if (!data.empty()) dev.log().info("loaded pipeline cache " + pc->path_.string() + " (" + format_bytes(data.size()) + ")");
+  if (!data.empty()) dev.log().info("loaded pipeline cache " + path_to_utf8(pc->path_) + " (" + format_bytes(data.size()) + ")");
   return pc;
 }
 
@@ -141,16 +142,16 @@ bool PipelineCache::save() {
     {
       std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
       f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-      if (!f.flush()) throw Error("cannot write " + tmp.string());
+      if (!f.flush()) throw Error("cannot write " + path_to_utf8(tmp));
     }
     std::error_code ec;
     std::filesystem::rename(tmp, path_, ec);
     if (ec) {
       std::filesystem::remove(tmp, ec);
-      throw Error("cannot rename to " + path_.string());
+      throw Error("cannot rename to " + path_to_utf8(path_));
     }
     dirty_ = false;
-    dev_->log().info("saved pipeline cache " + path_.string() + " (" + format_bytes(data.size()) + ")");
+    dev_->log().info("saved pipeline cache " + path_to_utf8(path_) + " (" + format_bytes(data.size()) + ")");
     return true;
   } catch (const std::exception& e) {
     log_warning(std::string("pipeline cache not saved: ") + e.what());

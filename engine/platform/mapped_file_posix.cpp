@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "engine/error.h"
+#include "engine/platform/console.h"
 
 namespace tessera {
 
@@ -17,16 +18,16 @@ MappedFile MappedFile::open(const std::filesystem::path& path) {
   MappedFile f;
   f.path_ = path;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error("[file] " + path.string() + ": cannot open: " + std::strerror(errno));
+  if (fd < 0) throw Error("[file] " + path_to_utf8(path) + ": cannot open: " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int e = errno;
     ::close(fd);
-    throw Error("[file] " + path.string() + ": cannot stat: " + std::strerror(e));
+    throw Error("[file] " + path_to_utf8(path) + ": cannot stat: " + std::strerror(e));
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    throw Error("[file] " + path.string() + ": not a regular file");
+    throw Error("[file] " + path_to_utf8(path) + ": not a regular file");
   }
   f.size_ = static_cast<std::size_t>(st.st_size);
   if (f.size_ > 0) {
@@ -34,7 +35,7 @@ MappedFile MappedFile::open(const std::filesystem::path& path) {
     if (p == MAP_FAILED) {
       const int e = errno;
       ::close(fd);
-      throw Error("[file] " + path.string() + ": cannot map " + std::to_string(f.size_) + " bytes: " + std::strerror(e));
+      throw Error("[file] " + path_to_utf8(path) + ": cannot map " + std::to_string(f.size_) + " bytes: " + std::strerror(e));
     }
     f.data_ = static_cast<const std::byte*>(p);
   }

@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "engine/error.h"
+#include "engine/platform/console.h"
 
 namespace tessera {
 namespace {
@@ -39,18 +40,18 @@ MappedFile MappedFile::open(const std::filesystem::path& path) {
   f.path_ = path;
   const HandleGuard file{::CreateFileW(path.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING,
                                        FILE_ATTRIBUTE_NORMAL | FILE_FLAG_SEQUENTIAL_SCAN, nullptr)};
-  if (file.h == INVALID_HANDLE_VALUE) throw Error("[file] " + path.string() + ": cannot open: " + last_error_text());
-  if (::GetFileType(file.h) != FILE_TYPE_DISK) throw Error("[file] " + path.string() + ": not a regular file");
+  if (file.h == INVALID_HANDLE_VALUE) throw Error("[file] " + path_to_utf8(path) + ": cannot open: " + last_error_text());
+  if (::GetFileType(file.h) != FILE_TYPE_DISK) throw Error("[file] " + path_to_utf8(path) + ": not a regular file");
   LARGE_INTEGER size{};
-  if (!::GetFileSizeEx(file.h, &size)) throw Error("[file] " + path.string() + ": cannot stat: " + last_error_text());
+  if (!::GetFileSizeEx(file.h, &size)) throw Error("[file] " + path_to_utf8(path) + ": cannot stat: " + last_error_text());
   f.size_ = static_cast<std::size_t>(size.QuadPart);
   if (f.size_ == 0) return f;  // CreateFileMapping refuses empty files
   const HandleGuard mapping{::CreateFileMappingW(file.h, nullptr, PAGE_READONLY, 0, 0, nullptr)};
   if (!mapping.h)
-    throw Error("[file] " + path.string() + ": cannot map " + std::to_string(f.size_) + " bytes: " + last_error_text());
+    throw Error("[file] " + path_to_utf8(path) + ": cannot map " + std::to_string(f.size_) + " bytes: " + last_error_text());
   const void* p = ::MapViewOfFile(mapping.h, FILE_MAP_READ, 0, 0, 0);
   if (!p)
-    throw Error("[file] " + path.string() + ": cannot map " + std::to_string(f.size_) + " bytes: " + last_error_text());
+    throw Error("[file] " + path_to_utf8(path) + ": cannot map " + std::to_string(f.size_) + " bytes: " + last_error_text());
   f.data_ = static_cast<const std::byte*>(p);
   return f;  // the view keeps the mapping and the file open
 }

@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "engine/error.h"
+#include "engine/platform/console.h"
 
 static_assert(std::endian::native == std::endian::little, "the GGUF reader assumes a little-endian host");
 
@@ -283,7 +284,7 @@ File File::from_bytes(std::vector<std::byte> bytes, const std::string& name) {
 }
 
 void File::parse() {
-  Cursor c(bytes_, path_.string());
+  Cursor c(bytes_, path_to_utf8(path_));
   if (bytes_.size() < 4) c.fail("file is " + std::to_string(bytes_.size()) + " bytes, too small for a GGUF header");
   const std::uint32_t magic = c.read<std::uint32_t>("magic");
   if (magic != kMagic) c.fail("bad magic " + hex(magic) + " (expected 0x46554747 \"GGUF\"): not a GGUF file");
@@ -331,14 +332,14 @@ const TensorInfo* File::find_tensor(std::string_view name) const {
 
 const TensorInfo& File::tensor(std::string_view name) const {
   const TensorInfo* t = find_tensor(name);
-  if (!t) throw Error("[gguf] " + path().string() + ": tensor '" + std::string(name) + "' not found");
+  if (!t) throw Error("[gguf] " + path_to_utf8(path()) + ": tensor '" + std::string(name) + "' not found");
   return *t;
 }
 
 std::span<const std::byte> File::data(const TensorInfo& t) const {
   const std::uint64_t size = bytes_.size();
   if (data_offset_ > size || t.offset > size - data_offset_ || t.n_bytes > size - data_offset_ - t.offset)
-    throw Error("[gguf] " + path().string() + ": tensor '" + t.name + "' lies outside the file");
+    throw Error("[gguf] " + path_to_utf8(path()) + ": tensor '" + t.name + "' lies outside the file");
   return bytes_.subspan(data_offset_ + t.offset, t.n_bytes);
 }
 

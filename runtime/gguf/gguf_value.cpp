@@ -8,6 +8,7 @@
 
 #include "engine/error.h"
 #include "runtime/gguf/gguf.h"
+#include "engine/platform/console.h"
 
 namespace tessera::gguf {
 
@@ -149,7 +150,7 @@ std::string File::architecture() const {
 namespace {
 
 [[noreturn]] void key_error(const File& f, std::string_view key, const std::string& msg) {
-  throw Error("[gguf] " + f.path().string() + ": key '" + std::string(key) + "' " + msg);
+  throw Error("[gguf] " + path_to_utf8(f.path()) + ": key '" + std::string(key) + "' " + msg);
 }
 
 const Value& require(const File& f, std::string_view key) {

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "engine/error.h"
+#include "engine/platform/console.h"
 
 namespace tessera::gguf {
 namespace {
@@ -197,7 +198,7 @@ std::uint64_t Writer::file_size() const {
 }
 
 void Writer::fail(const std::string& what) const {
-  throw Error("[gguf_writer] " + (path_.empty() ? std::string("<not begun>") : path_.string()) + ": " + what);
+  throw Error("[gguf_writer] " + (path_.empty() ? std::string("<not begun>") : path_to_utf8(path_)) + ": " + what);
 }
 
 void Writer::put(const void* p, std::size_t n) {

@@ -1,5 +1,6 @@
 // The Gemma 4 text forward pass (docs/gemma4-spec.md §2), one ubatch at a time, read top to
 // bottom: embed, 48 × (attention block, FFN block, layer scale), final norm, tied head, soft-cap.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>

@@ -1,9 +1,11 @@
 #include "runtime/model/gemma4_model.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "engine/error.h"
 #include "runtime/model/memory_plan.h"
+#include "engine/platform/console.h"
 
 namespace tessera {
 namespace {
@@ -13,7 +15,7 @@ void check_device_memory(const Context& ctx, const gguf::File& file, const Gemma
   MemoryPlanOptions mo;
   mo.ctx_len = opts.n_ctx;
   mo.n_ubatch = opts.n_ubatch;
-  require_device_memory(plan_memory(file, hp, mo), device_memory_available(ctx.caps()), file.path().string(),
+  require_device_memory(plan_memory(file, hp, mo), device_memory_available(ctx.caps()), path_to_utf8(file.path()),
                         ctx.caps().name);
 }
 
@@ -25,19 +27,19 @@ std::unique_ptr<Gemma4Model> Gemma4Model::load(Context& ctx, const std::filesyst
   std::unique_ptr<Gemma4Model> m(new Gemma4Model(ctx, gguf::File::open(path)));
   const std::string arch = m->file_.architecture();
   if (arch != "gemma4")
-    throw Error("[model] " + path.string() + ": architecture '" + arch +
+    throw Error("[model] " + path_to_utf8(path) + ": architecture '" + arch +
                 "' is not a Gemma 4 text model (expected 'gemma4'" +
                 (arch == "clip" ? "; this is an mmproj file, pass it with --mmproj" : "") +
                 (is_gemma4_arch(arch) ? "; this is an MTP drafter, pass it with --drafter" : "") + ")");
   m->hp_ = read_gemma4_hparams(m->file_);
   if (m->hp_.n_embd_per_layer != 0)
-    throw Error("[model] " + path.string() + ": per-layer embeddings (PLE) are not supported (Gemma 4 E2B/E4B)");
+    throw Error("[model] " + path_to_utf8(path) + ": per-layer embeddings (PLE) are not supported (Gemma 4 E2B/E4B)");
   if (m->hp_.n_shared_kv_layers != 0)
-    throw Error("[model] " + path.string() + ": KV sharing across layers is not supported");
+    throw Error("[model] " + path_to_utf8(path) + ": KV sharing across layers is not supported");
   for (std::uint32_t il = 0; il < m->hp_.n_layer; ++il) {
     const LayerHParams l = m->hp_.layer(il);
     if (l.rope_dims != l.head_dim)
-      throw Error("[model] " + path.string() + ": layer " + std::to_string(il) + " rotates " +
+      throw Error("[model] " + path_to_utf8(path) + ": layer " + std::to_string(il) + " rotates " +
                   std::to_string(l.rope_dims) + " of " + std::to_string(l.head_dim) +
                   " dims; only full-head rotation (with rope_freqs for partial) is supported");
   }

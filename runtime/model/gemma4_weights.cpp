@@ -3,6 +3,7 @@
 #include "engine/error.h"
 #include "engine/transfer.h"
 #include "runtime/quant/dequant.h"
+#include "engine/platform/console.h"
 
 namespace tessera {
 namespace {
@@ -20,11 +21,11 @@ class Checker {
 
   const gguf::TensorInfo& get(const std::string& name, std::vector<std::uint64_t> ne) const {
     const gguf::TensorInfo* t = f_.find_tensor(name);
-    if (!t) throw Error("[weights] " + f_.path().string() + ": tensor '" + name + "' is missing");
+    if (!t) throw Error("[weights] " + path_to_utf8(f_.path()) + ": tensor '" + name + "' is missing");
     std::vector<std::uint64_t> got = t->ne;
     while (got.size() > ne.size() && got.back() == 1) got.pop_back();
     if (got != ne)
-      throw Error("[weights] " + f_.path().string() + ": tensor '" + name + "' is " + t->shape_string() +
+      throw Error("[weights] " + path_to_utf8(f_.path()) + ": tensor '" + name + "' is " + t->shape_string() +
                   " but the hyper-parameters need " + shape_of(ne));
     return *t;
   }
@@ -62,7 +63,7 @@ Gemma4Weights load_gemma4_weights(Context& ctx, const gguf::File& file, const Ge
     const std::string p = "blk." + std::to_string(il) + ".";
     const std::uint64_t q_w = std::uint64_t{l.n_head} * l.head_dim, kv_w = std::uint64_t{l.n_kv_heads} * l.head_dim;
     if (l.value_dim != l.head_dim)
-      throw Error("[weights] " + file.path().string() + ": layer " + std::to_string(il) + " has value width " +
+      throw Error("[weights] " + path_to_utf8(file.path()) + ": layer " + std::to_string(il) + " has value width " +
                   std::to_string(l.value_dim) + " != key width " + std::to_string(l.head_dim) + " (unsupported)");
     LayerInfos li{};
     li.attn_norm = &c.get(p + "attn_norm.weight", {d});
@@ -71,7 +72,7 @@ Gemma4Weights load_gemma4_weights(Context& ctx, const gguf::File& file, const Ge
     li.v = c.optional(p + "attn_v.weight");
     if (li.v) c.get(li.v->name, {d, kv_w});
     else if (l.is_sliding)
-      throw Error("[weights] " + file.path().string() + ": tensor '" + p +
+      throw Error("[weights] " + path_to_utf8(file.path()) + ": tensor '" + p +
                   "attn_v.weight' is missing (only global layers share K as V)");
     li.q_norm = &c.get(p + "attn_q_norm.weight", {l.head_dim});
     li.k_norm = &c.get(p + "attn_k_norm.weight", {l.head_dim});
@@ -91,7 +92,7 @@ Gemma4Weights load_gemma4_weights(Context& ctx, const gguf::File& file, const Ge
   const gguf::TensorInfo* freqs = c.optional("rope_freqs.weight");
   if (freqs) c.get(freqs->name, {hp.rope_dims / 2});
   if (c.optional("output.weight"))
-    throw Error("[weights] " + file.path().string() +
+    throw Error("[weights] " + path_to_utf8(file.path()) +
                 ": has an untied 'output.weight'; Gemma 4 ties the output head to token_embd (unsupported)");
 
   // Pass 2: upload.

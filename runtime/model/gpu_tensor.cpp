@@ -1,6 +1,7 @@
 #include "runtime/model/gpu_tensor.h"
 
 #include "engine/error.h"
+#include "engine/platform/console.h"
 
 namespace tessera {
 
@@ -16,7 +17,7 @@ std::vector<ops::TableChunk> GpuTensor::table() const {
 GpuTensor upload_tensor(Context& ctx, const gguf::File& file, const gguf::TensorInfo& t, std::uint64_t max_chunk) {
   const std::uint64_t rows = t.rows();
   if (rows > UINT32_MAX || t.ne.empty())
-    throw Error("[weights] " + file.path().string() + ": tensor '" + t.name + "' " + t.shape_string() +
+    throw Error("[weights] " + path_to_utf8(file.path()) + ": tensor '" + t.name + "' " + t.shape_string() +
                 " has too many rows for the kernels");
   GpuTensor g{t.name, t.type, t.ne,
               ChunkedBuffer::create(ctx.device(), rows, t.n_bytes / rows, MemoryKind::Device, t.name, max_chunk)};

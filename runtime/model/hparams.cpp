@@ -2,11 +2,13 @@
 // against the tensors that carry shapes (token_embd, the drafter's pre-projection).
 #include "runtime/model/hparams.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
 
 #include "engine/error.h"
+#include "engine/platform/console.h"
 
 namespace tessera {
 namespace {
@@ -21,7 +23,7 @@ class Keys {
   const gguf::Value* find(std::string_view name) const { return f_.find(key(name)); }
 
   [[noreturn]] void fail(const std::string& msg) const {
-    throw Error("[hparams] " + f_.path().string() + ": " + msg);
+    throw Error("[hparams] " + path_to_utf8(f_.path()) + ": " + msg);
   }
   [[noreturn]] void fail_key(std::string_view name, const std::string& msg) const {
     fail("key '" + key(name) + "' " + msg);
@@ -151,7 +153,7 @@ Gemma4HParams read_gemma4_hparams(const gguf::File& f) {
   Gemma4HParams hp;
   hp.arch = f.architecture();
   if (!is_gemma4_arch(hp.arch))
-    throw Error("[hparams] " + f.path().string() + ": architecture '" + hp.arch +
+    throw Error("[hparams] " + path_to_utf8(f.path()) + ": architecture '" + hp.arch +
                 "' is not gemma4 / gemma4-assistant");
   hp.is_assistant = hp.arch != "gemma4";
   const Keys k(f, hp.arch);
@@ -231,7 +233,7 @@ LayerHParams Gemma4HParams::layer(std::uint32_t il) const {
 ClipHParams read_clip_hparams(const gguf::File& f) {
   const std::string arch = f.architecture();
   if (arch != "clip")
-    throw Error("[hparams] " + f.path().string() + ": architecture '" + arch + "' is not clip (mmproj)");
+    throw Error("[hparams] " + path_to_utf8(f.path()) + ": architecture '" + arch + "' is not clip (mmproj)");
   const Keys k(f, "clip");
   ClipHParams c;
   auto flag = [&](std::string_view name) { return k.has(name) && f.get_bool(k.key(name)); };

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/error.h"
+#include "engine/platform/console.h"
 
 namespace tessera {
 
@@ -32,7 +33,7 @@ void Tokenizer::fail(const std::string& what) const { throw Error("[tokenizer] "
 
 Tokenizer Tokenizer::from_gguf(const gguf::File& file) {
   Tokenizer t;
-  t.name_ = file.path().string();
+  t.name_ = path_to_utf8(file.path());
   auto require = [&](std::string_view key) {
     if (!file.has(key)) t.fail("key '" + std::string(key) + "' is missing");
   };

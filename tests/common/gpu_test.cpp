@@ -2,6 +2,8 @@
 #include "tests/common/gpu_test.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "engine/vk.h"
 
@@ -29,6 +31,27 @@ SuiteState& state() {
   for (const std::string& m : ctx.validation_messages())
     if (m.rfind("ERROR ", 0) == 0) r << "\n  " << m;
   return r;
+}
+
+bool device_required() {
+  const char* v = std::getenv("TESSERA_REQUIRE_DEVICE");
+  return v && *v && std::strcmp(v, "0") != 0;
+}
+
+const std::string& no_vulkan_reason() {
+  static const std::string reason = [] {
+    EngineOptions opts = EngineOptions::from_env();
+    opts.validation = false;
+    try {
+      const std::unique_ptr<Context> probe = Context::create(opts);
+    } catch (const VulkanUnavailable& e) {
+      return std::string(e.what());
+    } catch (const std::exception&) {
+      // A device exists but failed otherwise: the test runs and reports it.
+    }
+    return std::string();
+  }();
+  return reason;
 }
 
 void GpuTest::SetUpTestSuite() {

@@ -43,4 +43,12 @@ class GpuTest : public ::testing::Test {
 // Success when `ctx` has no more than `baseline` validation errors; otherwise the messages.
 ::testing::AssertionResult validation_clean(const Context& ctx, std::uint64_t baseline = 0);
 
+// TESSERA_REQUIRE_DEVICE is set and not "0" (CTest sets 1; 0 for cross builds under an emulator):
+// a test that needs a Vulkan device fails without one instead of skipping.
+bool device_required();
+
+// Why this process has no Vulkan loader or device ("" when it has one; asked once). For tests of
+// programs that need a GPU (`tessera run`), which skip without one as GpuTest does.
+const std::string& no_vulkan_reason();
+
 }  // namespace tessera

@@ -2,6 +2,7 @@
 // bounded relative RMS error per type, exact grids, and argument checks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>

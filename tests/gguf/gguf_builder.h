@@ -3,7 +3,13 @@
 // corrupt them, and writes the bytes to self-deleting temp files.
 #pragma once
 #include <fcntl.h>
+#ifdef _WIN32
+#include <io.h>
+#include <process.h>
+#include <sys/stat.h>
+#else
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -210,7 +216,7 @@ class TempFile {
   explicit TempFile(std::string_view tag) {
     static std::atomic<int> counter{0};
     path_ = std::filesystem::temp_directory_path() /
-            ("tessera_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + std::string(tag) +
+            ("tessera_test_" + std::to_string(process_id()) + "_" + std::to_string(counter++) + "_" + std::string(tag) +
              ".gguf");
   }
   TempFile(const TempFile&) = delete;
@@ -224,6 +230,19 @@ class TempFile {
   // The file is overwritten in place and then cut to length (no truncate-to-zero, which makes
   // ext4 flush on close and slows the fuzz test's hundreds of rewrites down to seconds).
   const std::filesystem::path& write(const std::string& bytes, std::uint64_t size = 0) const {
+    const std::uint64_t length = std::max<std::uint64_t>(size, bytes.size());
+#ifdef _WIN32
+    const int fd = ::_wopen(path_.c_str(), _O_WRONLY | _O_CREAT | _O_BINARY | _O_NOINHERIT, _S_IREAD | _S_IWRITE);
+    if (fd < 0) throw std::runtime_error("cannot create " + path_.string());
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const int n = ::_write(fd, bytes.data() + done, static_cast<unsigned>(std::min<std::size_t>(bytes.size() - done, 1u << 30)));
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    const bool ok = done == bytes.size() && ::_chsize_s(fd, static_cast<long long>(length)) == 0;
+    ::_close(fd);
+#else
     const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) throw std::runtime_error("cannot create " + path_.string());
     std::size_t done = 0;
@@ -232,13 +251,19 @@ class TempFile {
       if (n <= 0) break;
       done += static_cast<std::size_t>(n);
     }
-    const bool ok = done == bytes.size() && ::ftruncate(fd, static_cast<::off_t>(std::max<std::uint64_t>(size, bytes.size()))) == 0;
+    const bool ok = done == bytes.size() && ::ftruncate(fd, static_cast<::off_t>(length)) == 0;
     ::close(fd);
+#endif
     if (!ok) throw std::runtime_error("cannot write " + path_.string());
     return path_;
   }
 
  private:
+#ifdef _WIN32
+  static int process_id() { return ::_getpid(); }
+#else
+  static int process_id() { return static_cast<int>(::getpid()); }
+#endif
   std::filesystem::path path_;
 };
 

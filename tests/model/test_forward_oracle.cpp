@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "runtime/model/gemma4_model.h"
 #include "tests/common/gpu_test.h"

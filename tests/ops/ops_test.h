@@ -14,6 +14,7 @@
 #include "engine/commands.h"
 #include "engine/context.h"
 #include "engine/options.h"
+#include "engine/profiles.h"
 #include "engine/transfer.h"
 #include "tests/common/gpu_test.h"
 #include "tests/ops/tolerance.h"
@@ -28,11 +29,11 @@ class OpsTest : public ::testing::TestWithParam<std::string> {
     try {
       ctx_ = Context::create(opts);
     } catch (const std::exception& e) {
-      if (std::getenv("TESSERA_REQUIRE_DEVICE")) FAIL() << "no Vulkan device: " << e.what();
+      if (device_required()) FAIL() << "no Vulkan device: " << e.what();
       GTEST_SKIP() << "no Vulkan device: " << e.what();
     }
     // Under CTest the validation layers must really be on (TESSERA_VALIDATION=1 from tests/CMakeLists.txt).
-    if (std::getenv("TESSERA_REQUIRE_DEVICE")) {
+    if (device_required()) {
       ASSERT_TRUE(ctx_->validation_enabled()) << "validation layers are not loaded";
     }
     cmd_ = std::make_unique<CommandList>(*ctx_);
@@ -84,10 +85,11 @@ class OpsTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<CommandList> cmd_;
 };
 
-// Every kernel test runs on the real device and under each device profile.
+// Every kernel test runs on the real device and under each device profile (with its quirks).
 inline auto all_profiles() {
-  return ::testing::Values(std::string(""), std::string("adreno-x1-85"), std::string("intel-xe2"),
-                           std::string("amd-rdna3"), std::string("nvidia-ampere"), std::string("minimal"));
+  std::vector<std::string> names{""};
+  for (const DeviceProfile& p : device_profiles()) names.emplace_back(p.name);
+  return ::testing::ValuesIn(names);
 }
 
 inline std::string profile_test_name(const ::testing::TestParamInfo<std::string>& info) {

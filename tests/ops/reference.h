@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <numbers>
 #include <vector>
 
 #include "engine/dtype.h"
@@ -25,7 +26,7 @@ inline std::vector<float> rms_norm(const std::vector<float>& x, const std::vecto
 
 inline float gelu_tanh(float x) {
   const double xd = x;
-  return float(0.5 * xd * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (xd + 0.044715 * xd * xd * xd))));
+  return float(0.5 * xd * (1.0 + std::tanh(std::sqrt(2.0 / std::numbers::pi) * (xd + 0.044715 * xd * xd * xd))));
 }
 
 inline float softcap(float x, float cap) { return float(cap * std::tanh(double(x) / cap)); }

@@ -1,6 +1,7 @@
 // The simple attention path against CPU references: head_norm_rope.comp (QK-norm + NeoX RoPE,
 // full and partial rotation), kv_store.comp (f16 ring writes) and attention.comp (causal, sliding
 // window over a ring, GQA/MQA, several key tiles), under every device profile.
+#include <algorithm>
 #include <cmath>
 
 #include "engine/half.h"

@@ -3,11 +3,15 @@
 // JSON, the demo model, and the errors a user meets (prompt past the context, wrong file kind).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <exception>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "runtime/model/memory_plan.h"
+#include "tests/common/gpu_test.h"
 #include "tests/common/reference_forward.h"
 #include "tests/common/tools.h"
 #include "tools/factory/factory.h"
@@ -27,6 +31,10 @@ class RunCliTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete dir_;
     dir_ = nullptr;
+  }
+  // `tessera run` needs a Vulkan device: skip without one, as GpuTest does (unless required).
+  void SetUp() override {
+    if (!device_required() && !no_vulkan_reason().empty()) GTEST_SKIP() << no_vulkan_reason();
   }
   static std::string model() { return (*dir_ / "tiny.gguf").string(); }
   static TempDir* dir_;

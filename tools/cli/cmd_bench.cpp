@@ -2,6 +2,7 @@
 // throughput. pp<N>: a prefill of N tokens from an empty cache; tg<N>: N single-token decode
 // steps after it. Wall-clock tokens/s (mean ± stddev over the repetitions), plus for decode the
 // weight bytes streamed per second and their share of the device's measured streaming bandwidth.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "engine/log.h"
 #include "tools/bench/bench_util.h"
 #include "tools/cli/model_setup.h"
+#include "engine/platform/console.h"
 
 namespace tessera::cli {
 namespace {
@@ -78,7 +80,7 @@ int bench(BenchOptions o, const GlobalOptions& global) {
   const double tg_gbs = tg.mean() * weight_gb;
 
   if (o.json) {
-    nlohmann::json doc = {{"model", lm.path.string()},
+    nlohmann::json doc = {{"model", path_to_utf8(lm.path)},
                           {"model_bytes", lm.model->weights().bytes},
                           {"device", lm.ctx->caps().name},
                           {"driver", lm.ctx->caps().driver_info},
@@ -103,7 +105,7 @@ int bench(BenchOptions o, const GlobalOptions& global) {
     if (row->tps.empty()) continue;
     char tps[64];
     std::snprintf(tps, sizeof tps, "%.2f ± %.2f", row->mean(), row->stddev());
-    std::printf("| %-28.28s | %10s | %-24.24s | %8s | %16s |\n", lm.path.filename().string().c_str(),
+    std::printf("| %-28.28s | %10s | %-24.24s | %8s | %16s |\n", path_to_utf8(lm.path.filename()).c_str(),
                 format_bytes_short(lm.model->weights().bytes).c_str(), lm.ctx->caps().name.c_str(),
                 row->test.c_str(), tps);
   }

@@ -16,6 +16,7 @@
 #include "runtime/model/hparams.h"
 #include "runtime/model/memory_plan.h"
 #include "tools/cli/commands.h"
+#include "engine/platform/console.h"
 
 namespace tessera::cli {
 namespace {
@@ -174,7 +175,7 @@ void print_plan_text(const Report& r) {
 
 void print_text(const Report& r) {
   const gguf::File& f = *r.file;
-  std::printf("file:             %s\n", f.path().string().c_str());
+  std::printf("file:             %s\n", path_to_utf8(f.path()).c_str());
   std::printf("file size:        %s\n", sizes(f.file_size()).c_str());
   std::printf("gguf version:     %u\n", f.version());
   std::printf("architecture:     %s\n", r.arch.empty() ? "(none)" : r.arch.c_str());
@@ -303,7 +304,7 @@ void print_json(const Report& r) {
   json by_type = json::object();
   for (const TypeBytes& tb : r.plan.weights_by_type)
     by_type[std::string(dtype_name(tb.type))] = {{"tensors", tb.n_tensors}, {"bytes", tb.bytes}};
-  const json out = {{"file", f.path().string()},
+  const json out = {{"file", path_to_utf8(f.path())},
                     {"file_size", f.file_size()},
                     {"version", f.version()},
                     {"architecture", r.arch},

@@ -10,6 +10,7 @@
 #include "runtime/chat/chat_template.h"
 #include "runtime/generate/generate.h"
 #include "tools/cli/model_setup.h"
+#include "engine/platform/console.h"
 
 namespace tessera::cli {
 namespace {
@@ -52,7 +53,7 @@ void dump_logits(const RunOptions& o, const LoadedModel& lm, const std::vector<s
                          {"shape", {rows, vocab}},
                          {"first_position", o.all ? 0 : ids.size() - 1},
                          {"ids", ids},
-                         {"model", lm.path.string()},
+                         {"model", path_to_utf8(lm.path)},
                          {"softcap_applied", lm.model->hparams().final_logit_softcap > 0}};
   std::ofstream(o.dump_logits + ".json") << meta.dump(2) << "\n";
   std::fprintf(stderr, "wrote logits [%zu, %zu] to %s (+ .json)\n", rows, vocab, o.dump_logits.c_str());

@@ -2,6 +2,7 @@
 // app from main.cpp; a command's callback returns the process exit code through `exit_code`.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace tessera::cli {
 

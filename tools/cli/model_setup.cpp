@@ -1,5 +1,6 @@
 #include "tools/cli/model_setup.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -66,7 +67,8 @@ std::filesystem::path demo_model_path() {
   fo.preset = factory::preset_by_name("small");
   fo.type = factory::parse_type_choice("Q4_K_M");
   fo.seed = 1;
-  const std::filesystem::path tmp = path.string() + ".part";
+  std::filesystem::path tmp = path;
+  tmp += ".part";
   factory::write_model(fo, tmp);
   std::filesystem::rename(tmp, path);
   return path;
@@ -82,7 +84,7 @@ LoadedModel load_model(const GlobalOptions& global, const ModelArgs& args) {
     std::fprintf(stderr,
                  "tessera: no -m given: using the factory demo model %s (Gemma 4 layout, 'small' shapes, RANDOM "
                  "weights: its text is noise). Pass -m model.gguf for a real model.\n",
-                 lm.path.string().c_str());
+                 path_to_utf8(lm.path).c_str());
   lm.ctx = Context::create(engine_options(global));
   ModelLoadOptions lo;
   lo.n_ctx = args.ctx;
@@ -99,7 +101,7 @@ LoadedModel load_model(const GlobalOptions& global, const ModelArgs& args) {
   lm.n_ctx = lm.model->n_ctx();
   lm.tokenizer = std::make_unique<Tokenizer>(Tokenizer::from_gguf(lm.model->file()));
   if (!args.quiet)
-    std::fprintf(stderr, "loaded %s in %.1f s on %s\n", lm.path.filename().string().c_str(),
+    std::fprintf(stderr, "loaded %s in %.1f s on %s\n", path_to_utf8(lm.path.filename()).c_str(),
                  lm.model->load_seconds(), lm.ctx->caps().name.c_str());
   return lm;
 }

@@ -3,6 +3,7 @@
 #include "engine/error.h"
 #include "runtime/gguf/gguf_writer.h"
 #include "tools/factory/weights.h"
+#include "engine/platform/console.h"
 
 namespace tessera::factory {
 namespace {
@@ -10,7 +11,7 @@ namespace {
 std::string describe(const FactoryOptions& opts) {
   return "tessera-factory synthetic weights: preset=" + opts.preset.name + " type=" + opts.type.name +
          " seed=" + std::to_string(opts.seed) + (opts.zeros ? " zeros" : "") +
-         (opts.vocab.empty() ? " vocab=synthetic" : " vocab=" + opts.vocab.filename().string());
+         (opts.vocab.empty() ? " vocab=synthetic" : " vocab=" + path_to_utf8(opts.vocab.filename()));
 }
 
 }  // namespace
@@ -94,7 +95,8 @@ std::filesystem::path companion_path(const std::filesystem::path& out, Kind kind
   if (kind == Kind::model || kind == Kind::all) return out;
   std::filesystem::path stem = out;
   if (stem.extension() == ".gguf") stem.replace_extension();
-  return stem.string() + (kind == Kind::mmproj ? "-mmproj.gguf" : "-drafter.gguf");
+  stem += kind == Kind::mmproj ? "-mmproj.gguf" : "-drafter.gguf";
+  return stem;
 }
 
 std::vector<WrittenFile> write_files(const FactoryOptions& opts, Kind kind, const std::filesystem::path& out) {

@@ -13,6 +13,7 @@
 
 #include "engine/error.h"
 #include "tools/factory/factory.h"
+#include "engine/platform/console.h"
 
 namespace {
 
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
     const std::vector<WrittenFile> files = write_files(opts, k, out);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const WrittenFile& f : files)
-      std::printf("wrote %s: %s, %zu tensors, %s bytes%s\n", f.path.string().c_str(), f.architecture.c_str(),
+      std::printf("wrote %s: %s, %zu tensors, %s bytes%s\n", tessera::path_to_utf8(f.path).c_str(), f.architecture.c_str(),
                   f.n_tensors, with_commas(f.bytes).c_str(), zeros ? " (sparse zeros)" : "");
     std::printf("preset %s, type %s, seed %llu, %.2f s\n", opts.preset.name.c_str(), opts.type.name.c_str(),
                 static_cast<unsigned long long>(seed), secs);

@@ -9,6 +9,7 @@
 
 #include "engine/error.h"
 #include "runtime/gguf/gguf_writer.h"
+#include "engine/platform/console.h"
 
 namespace tessera::factory {
 namespace {
@@ -82,7 +83,7 @@ void generate_normal_tokens(Emit&& emit) {
 }
 
 void fail_json(const std::filesystem::path& p, const std::string& what) {
-  throw Error("[factory] " + p.string() + ": " + what);
+  throw Error("[factory] " + path_to_utf8(p) + ": " + what);
 }
 
 }  // namespace
