@@ -8,6 +8,8 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"tessera: Gemma 4 on any Vulkan GPU", "tessera"};
+  // On Windows CLI11 would read "/path/model.gguf" as an option: only - and -- start options.
+  app.allow_windows_style_options(false);
   app.require_subcommand(1);
   tessera::cli::GlobalOptions global;
   app.add_option("--device", global.device, "Vulkan device: index or name substring (default: best)");

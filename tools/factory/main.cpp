@@ -34,6 +34,7 @@ std::string join(const std::vector<std::string>& v) {
 int main(int argc, char** argv) {
   using namespace tessera::factory;
   CLI::App app{"tessera-factory: synthetic Gemma 4 GGUF files (model, mmproj, MTP drafter)"};
+  app.allow_windows_style_options(false);  // "/path/out.gguf" is a path on every platform
   std::string preset = "tiny", type = "F16", kind = "model", out, vocab;
   std::uint64_t seed = 0;
   bool zeros = false;
