@@ -102,18 +102,12 @@ void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChu
 
   const KernelPlan& plan = ctx.plan();
   const BufferRange xb{x.buffer, x.offset, 4ull * m * k}, yb{y.buffer, y.offset, 4ull * m * n};
-  if (m <= plan.matvec_max_rows && k % 32 == 0) {
-    // Mat-vec: T invocations per weight row, WG / T rows per workgroup, NCOLS activation rows
-    // per tile (all of m up to 16: the kernel unrolls over NCOLS).
-    const std::uint32_t wg = std::min(plan.reduce_workgroup, kMatvecMaxWorkgroup);
-    const std::uint32_t t = std::clamp(std::bit_ceil(k / 32) * 8, 8u, std::min(wg, 32u));  // 8 per chunk
-    const std::uint32_t rows = wg / t;
-    const std::uint32_t ncols = std::min(kMatvecMaxCols, m);
-    const Pipeline& p = ctx.pipeline({matvec_kernel(type), 3, sizeof(shader::MatmulParams), {wg, t, ncols}});
-    const std::uint32_t tiles = (m + ncols - 1) / ncols;
+  // Per weight chunk: groups of `rows` weight rows over x (folded over z), tiles of `tile_m`
+  // activation rows over y (in dispatches of at most max_groups_x tiles).
+  const auto dispatch_all = [&](const Pipeline& p, std::uint32_t rows, std::uint32_t tile_m) {
+    const std::uint32_t tiles = (m + tile_m - 1) / tile_m;
     for (const TableChunk& c : w) {
-      const std::uint32_t groups = (c.row_count + rows - 1) / rows;
-      const RowGrid g = row_grid(plan, groups);  // row groups over x, folded over z
+      const RowGrid g = row_grid(plan, (c.row_count + rows - 1) / rows);
       const BufferRange bindings[] = {{c.range.buffer, c.range.offset, padded(c)}, xb, yb};
       for (std::uint32_t base = 0; base < tiles; base += plan.max_groups_x) {
         const std::uint32_t gy = std::min(tiles - base, plan.max_groups_x);
@@ -121,6 +115,15 @@ void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChu
         cmd.dispatch(p, bindings, params, g.x, gy, g.y);
       }
     }
+  };
+  if (m <= plan.matvec_max_rows && k % 32 == 0) {
+    // Mat-vec: T invocations per weight row, WG / T rows per workgroup, NCOLS activation rows
+    // per tile (all of m up to 16: the kernel unrolls over NCOLS).
+    const std::uint32_t wg = std::min(plan.reduce_workgroup, kMatvecMaxWorkgroup);
+    const std::uint32_t t = std::clamp(std::bit_ceil(k / 32) * 8, 8u, std::min(wg, 32u));  // 8 per chunk
+    const std::uint32_t rows = wg / t;
+    const std::uint32_t ncols = std::min(kMatvecMaxCols, m);
+    dispatch_all(ctx.pipeline({matvec_kernel(type), 3, sizeof(shader::MatmulParams), {wg, t, ncols}}), rows, ncols);
     return;
   }
   require(plan.reduce_workgroup >= kMatmulTileM && plan.reduce_workgroup <= 256, op,
@@ -128,18 +131,7 @@ void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChu
               std::to_string(kMatmulTileM) + "..256");
   const Pipeline& p = ctx.pipeline(
       {matmul_kernel(type, plan.subgroup_reduce), 3, sizeof(shader::MatmulParams), {plan.reduce_workgroup}});
-  const std::uint32_t tiles = (m + kMatmulTileM - 1) / kMatmulTileM;
-  for (const TableChunk& c : w) {
-    // Grid: rows of the chunk over x (then z), activation tiles over y.
-    const std::uint32_t gx = std::min(c.row_count, plan.max_groups_x);
-    const std::uint32_t gz = (c.row_count + gx - 1) / gx;
-    const BufferRange bindings[] = {{c.range.buffer, c.range.offset, padded(c)}, xb, yb};
-    for (std::uint32_t base = 0; base < tiles; base += plan.max_groups_x) {
-      const std::uint32_t gy = std::min(tiles - base, plan.max_groups_x);
-      const shader::MatmulParams params{k, m, n, c.row_begin, c.row_count, static_cast<std::uint32_t>(row_bytes), base};
-      cmd.dispatch(p, bindings, params, gx, gy, gz);
-    }
-  }
+  dispatch_all(p, 1, kMatmulTileM);
 }
 
 }  // namespace tessera::ops
