@@ -90,6 +90,7 @@ struct DeviceCaps {
   std::uint32_t max_compute_workgroup_subgroups = 0;  // maxComputeWorkgroupSubgroups; 0 when unknown
   bool subgroup_arithmetic = false;     // subgroupAdd etc. in compute
   bool subgroup_shuffle = false;
+  bool subgroup_ballot = false;         // subgroupBroadcast etc. in compute
   bool subgroup_clustered = false;
 
   // Arithmetic and storage

@@ -186,6 +186,7 @@ void fill_subgroups(PhysicalDeviceInfo& info, const Chains& ch) {
   }
   c.subgroup_arithmetic = ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
   c.subgroup_shuffle = ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
+  c.subgroup_ballot = ops & VK_SUBGROUP_FEATURE_BALLOT_BIT;
   c.subgroup_clustered = ops & VK_SUBGROUP_FEATURE_CLUSTERED_BIT;
 }
 

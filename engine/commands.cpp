@@ -321,7 +321,16 @@ void CommandList::copy(const BufferRange& src, const BufferRange& dst) {
                 " of buffer '" + dst.buffer->name() + "' (" + format_bytes(dst.buffer->size()) + ", range " +
                 std::to_string(room) + " bytes)");
   VkBufferCopy region{src.offset, dst.offset, n};
+  std::pair<std::uint32_t, std::uint32_t> q{};
+  if (m.timestamps) {
+    q = m.reserve_queries();
+    m.fn().vkCmdWriteTimestamp(m.cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, m.query_pools[q.first].pool, q.second);
+  }
   m.fn().vkCmdCopyBuffer(m.cmd, src.buffer->handle(), dst.buffer->handle(), 1, &region);
+  if (m.timestamps) {
+    m.fn().vkCmdWriteTimestamp(m.cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, m.query_pools[q.first].pool, q.second + 1);
+    m.stamps.push_back({"copy", q.first, q.second});
+  }
   m.barrier_after(VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT);
 }
 

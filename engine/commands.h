@@ -58,6 +58,7 @@ class CommandList {
   }
 
   // dst <- src; sizes: src.bytes(), dst must hold it (dst.size 0 = to the end). Then a barrier.
+  // Timed like a dispatch (label "copy").
   void copy(const BufferRange& src, const BufferRange& dst);
   // Zeroes dst (offset and size multiples of 4). Then a barrier.
   void fill_zero(const BufferRange& dst);
@@ -75,7 +76,7 @@ class CommandList {
     std::string label;
     double ms;
   };
-  // Per-dispatch GPU times of the last completed submit, in recording order; empty when
+  // Per-dispatch (and per-copy) GPU times of the last completed submit, in recording order; empty when
   // timestamps are unsupported (timestampValidBits == 0) or disabled in EngineOptions.
   std::vector<Timing> timings() const;
   bool timestamps_enabled() const;

@@ -11,6 +11,21 @@ namespace {
 constexpr std::uint32_t kOverstatedSharedBudget = 16384;
 }  // namespace
 
+const char* matmul_kernel_name(MatmulKernel k) {
+  switch (k) {
+    case MatmulKernel::automatic: return "automatic";
+    case MatmulKernel::matvec: return "matvec";
+    case MatmulKernel::matvec_lanes: return "matvec_lanes";
+    case MatmulKernel::tiled: return "tiled";
+    case MatmulKernel::simple: return "simple";
+  }
+  return "?";
+}
+
+bool matvec_lanes_supported(const DeviceCaps& caps) {
+  return caps.subgroup_ballot && caps.subgroup_size >= 8;
+}
+
 KernelPlan plan_kernels(const DeviceCaps& caps) {
   KernelPlan p;
   const std::uint32_t max_inv = caps.max_workgroup_invocations ? caps.max_workgroup_invocations : 128;
@@ -22,6 +37,18 @@ KernelPlan plan_kernels(const DeviceCaps& caps) {
   // Row reductions use the same workgroup; a shared-memory tree when subgroup arithmetic is absent.
   p.subgroup_reduce = caps.subgroup_arithmetic && caps.subgroup_size >= 4;
   p.reduce_workgroup = wg;
+
+  // CPU drivers run invocations as SIMD lanes: one weight row per lane makes the activation loads
+  // uniform (scalar) and decodes each chunk's scales once; GPUs want lanes on adjacent weights.
+  // For prefill they likewise do best with those lanes over 16-row tiles (4x the shared-memory
+  // tiled kernel on lavapipe, whose barriers and shared-memory gathers are costly); GPUs take
+  // the tiles, given workgroups of 128.
+  if (caps.type == DeviceType::Cpu && matvec_lanes_supported(caps)) {
+    p.matvec = MatmulKernel::matvec_lanes;
+    p.prefill = MatmulKernel::matvec_lanes;
+  } else {
+    p.prefill = wg >= 128 ? MatmulKernel::tiled : MatmulKernel::simple;
+  }
 
   const QuirkSet q = caps.quirks;
   p.integer_dot = caps.integer_dot_product && caps.integer_dot_4x8_accelerated && !q.has(Quirk::int_dot_unreliable);

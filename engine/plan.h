@@ -13,12 +13,24 @@
 
 namespace tessera {
 
+// Matmul kernel variants (engine/ops/matmul.h).
+enum class MatmulKernel : std::uint8_t {
+  automatic,     // the plan's choice for the shape
+  matvec,        // matvec.comp, T >= 8 invocations share each weight row (GPUs)
+  matvec_lanes,  // matvec.comp, one weight row per invocation (CPU drivers: lanes are SIMD)
+  tiled,         // matmul_tiled.comp, shared-memory tiles of activations x weights (prefill)
+  simple,        // matmul.comp, one workgroup per weight row (any k: the fallback)
+};
+const char* matmul_kernel_name(MatmulKernel k);
+
 struct KernelPlan {
   std::uint32_t elementwise_workgroup = 256;  // threads per workgroup of 1-D elementwise kernels
   std::uint32_t max_groups_x = 65535;         // largest grid width used (grid-stride loops beyond)
   std::uint32_t reduce_workgroup = 256;       // threads per row of row reductions (power of two)
   bool subgroup_reduce = true;                // subgroupAdd reduction, else a shared-memory tree
   std::uint32_t matvec_max_rows = 16;         // matmuls with at most this many activation rows use matvec
+  MatmulKernel matvec = MatmulKernel::matvec;  // the mat-vec layout (matvec or matvec_lanes)
+  MatmulKernel prefill = MatmulKernel::tiled;  // the kernel for more than matvec_max_rows rows
 
   // Choices driven by driver quirks (engine/quirks.h) as well as features and limits.
   bool integer_dot = false;                  // int-dot kernels on Q8_1 activations may be used
@@ -31,5 +43,8 @@ struct KernelPlan {
 };
 
 KernelPlan plan_kernels(const DeviceCaps& caps);
+
+// Whether the matvec_lanes kernel can run: it broadcasts activations across subgroups of 8 or more.
+bool matvec_lanes_supported(const DeviceCaps& caps);
 
 }  // namespace tessera

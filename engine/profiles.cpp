@@ -22,6 +22,7 @@ constexpr std::uint64_t kMiB = 1024ull * 1024;
 constexpr DeviceProfile make_adreno() {
   DeviceProfile p;
   p.name = "adreno-x1-85";
+  p.type = DeviceType::Integrated;
   p.description = "Qualcomm Snapdragon X Elite Adreno X1-85, Windows driver";
   p.sources =
       "shared memory 32 KiB [a1]; subgroup 64 with size control 64..128 on Qualcomm's driver [q64], 128 "
@@ -45,6 +46,7 @@ constexpr DeviceProfile make_adreno() {
 constexpr DeviceProfile make_adreno_turnip() {
   DeviceProfile p;
   p.name = "adreno-x1-85-turnip";
+  p.type = DeviceType::Integrated;
   p.description = "Qualcomm Snapdragon X Elite Adreno X1-85, Mesa turnip (Linux)";
   p.sources = "subgroup 128, shared memory 32 KiB, fp16, no coopmat, no bf16, int dot once enabled [a1]";
   p.cooperative_matrix = false;
@@ -60,6 +62,7 @@ constexpr DeviceProfile make_adreno_turnip() {
 constexpr DeviceProfile make_intel() {
   DeviceProfile p;
   p.name = "intel-xe2";
+  p.type = DeviceType::Integrated;
   p.description = "Intel Arc 140V (Xe2, Lunar Lake), Windows driver";
   p.sources =
       "subgroup 32 [i1], min 16 on Windows [i3]; shared memory 32 KiB on Windows [i1] (ANV: 128 KiB); "
@@ -79,6 +82,7 @@ constexpr DeviceProfile make_intel() {
 constexpr DeviceProfile make_amd() {
   DeviceProfile p;
   p.name = "amd-rdna3";
+  p.type = DeviceType::Discrete;
   p.description = "AMD Radeon 780M/890M (RDNA3 iGPU), RADV";
   p.sources =
       "subgroup 64 [r1], size control 32..64 (RDNA2 RADV [r6]); shared memory 64 KiB on RADV [r2][r4] "
@@ -98,6 +102,7 @@ constexpr DeviceProfile make_amd() {
 constexpr DeviceProfile make_amd_rdna2_win() {
   DeviceProfile p;
   p.name = "amd-rdna2-win";
+  p.type = DeviceType::Discrete;
   p.description = "AMD Radeon 680M / RX 6000 (RDNA2), AMD's Windows driver";
   p.sources =
       "shared memory 32 KiB on AMD's Windows driver and AMDVLK [r3][r5]; no cooperative matrix (WMMA is "
@@ -111,6 +116,7 @@ constexpr DeviceProfile make_amd_rdna2_win() {
 constexpr DeviceProfile make_nvidia() {
   DeviceProfile p;
   p.name = "nvidia-ampere";
+  p.type = DeviceType::Discrete;
   p.description = "NVIDIA RTX 30/40 laptop GPU (Ampere/Ada), proprietary driver";
   p.sources = "subgroup 32, shared memory 48 KiB, fp16, int dot, bf16 [n1]";
   p.subgroup_size = 32;
@@ -136,6 +142,8 @@ constexpr DeviceProfile make_minimal() {
   p.subgroup_size_control = false;
   p.subgroup_arithmetic = false;
   p.subgroup_shuffle = false;
+  p.subgroup_ballot = false;
+  p.type = DeviceType::Integrated;
   p.subgroup_clustered = false;
   p.max_shared_memory = 16384;
   p.max_workgroup_invocations = 128;
@@ -165,6 +173,7 @@ const DeviceProfile* find_device_profile(std::string_view name) {
 DeviceCaps apply_device_profile(const DeviceCaps& real, const DeviceProfile& p) {
   DeviceCaps c = real;
   c.profile = std::string(p.name);
+  if (p.type != DeviceType::Other) c.type = p.type;
   c.fp16_arithmetic &= p.fp16_arithmetic;
   c.int8_arithmetic &= p.int8_arithmetic;
   c.storage_16bit &= p.storage_16bit;
@@ -178,6 +187,7 @@ DeviceCaps apply_device_profile(const DeviceCaps& real, const DeviceProfile& p) 
   c.compute_full_subgroups &= p.subgroup_size_control;
   c.subgroup_arithmetic &= p.subgroup_arithmetic;
   c.subgroup_shuffle &= p.subgroup_shuffle;
+  c.subgroup_ballot &= p.subgroup_ballot;
   c.subgroup_clustered &= p.subgroup_clustered;
   if (p.subgroup_size != 0) {
     c.subgroup_size = p.subgroup_size;

@@ -20,6 +20,8 @@ struct DeviceProfile {
   std::string_view description;  // the GPU and driver it models
   std::string_view sources;      // public evidence for the values, short citations
 
+  DeviceType type = DeviceType::Other;  // the GPU's kind (kernels differ for CPU drivers); Other = keep
+
   // Features the profile allows (false = masked off).
   bool fp16_arithmetic = true;
   bool int8_arithmetic = true;
@@ -31,6 +33,7 @@ struct DeviceProfile {
   bool subgroup_size_control = true;
   bool subgroup_arithmetic = true;
   bool subgroup_shuffle = true;
+  bool subgroup_ballot = true;
   bool subgroup_clustered = true;
 
   // Subgroup sizes to plan for; 0 = keep the device's.

@@ -1,12 +1,18 @@
 #version 450
 // matvec: y[t, r] = sum_i x[t, i] * W[r, i] for a few activation rows t (decode: 1; speculative
 // verify and small batches: up to 16), W dequantized in the kernel with word loads.
-// A workgroup covers ROWS = WG / T weight rows with T invocations each. Eight invocations share a
-// 32-element chunk, one quad of 4 weights each, so adjacent invocations read adjacent weights and
-// activations; the T / 8 teams of a row walk its chunks T / 8 apart. Each quad is dequantized
-// once and multiplied with every activation row of the tile (NCOLS, unrolled). The T partial sums
-// per (row, column) are added in shared memory after one barrier.
-// Spec constants: 0 = WG, 1 = T (a power of two, 8 <= T <= WG), 2 = NCOLS (1..16).
+// A workgroup covers ROWS = WG / T weight rows with T invocations each, in one of two layouts:
+// - T >= 8 (GPUs): eight invocations share a 32-element chunk, one quad of 4 weights each, so
+//   adjacent invocations read adjacent weights and activations; the T / 8 teams of a row walk
+//   its chunks T / 8 apart.
+// - T = 1 (CPU drivers such as lavapipe, whose invocations are SIMD lanes): one row per
+//   invocation, each chunk's scales decoded once for its 32 weights, and the activations, the
+//   same for every lane, loaded once per subgroup and broadcast (needs subgroups of 8 or more
+//   with ballot; a per-lane load of the same address is a gather there: 2-4x slower).
+// Each quad is dequantized once and multiplied with every activation row of the tile (NCOLS,
+// unrolled). The T partial sums per (row, column) are added in shared memory after one barrier
+// (T = 1: stored directly).
+// Spec constants: 0 = WG, 1 = T (1, or a power of two 8 <= T <= min(WG, 32)), 2 = NCOLS (1..16).
 // Variants: every weight type.
 //! variant f32 -DDTYPE_F32=1
 //! variant f16 -DDTYPE_F16=1
@@ -19,6 +25,7 @@
 //! variant q5_k -DDTYPE_Q5_K=1
 //! variant q6_k -DDTYPE_Q6_K=1
 #extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_shader_subgroup_ballot : require
 #include "params.h"
 
 #if !defined(DTYPE_F32) && !defined(DTYPE_F16) && !defined(DTYPE_BF16) && !defined(DTYPE_Q4_0) && \
@@ -54,15 +61,44 @@ void main() {
 
   float acc[NCOLS];
   for (uint j = 0u; j < NCOLS; ++j) acc[j] = 0.0;
-  if (r < p.row_count) {
-    const uint row = r * p.row_bytes;
-    const uint chunks = p.k / 32u, k4 = p.k / 4u, quad = lane & 7u;
-    for (uint c = lane >> 3; c < chunks; c += T >> 3) {
-      const vec4 wv = dequant4(row, c, quad);
-      // NCOLS is a constant, so the loop unrolls and acc stays in registers; columns past m re-read
-      // the tile's last row (in bounds) and are never stored.
-      for (uint j = 0u; j < NCOLS; ++j) acc[j] += dot(wv, x4[min(t0 + j, p.m - 1u) * k4 + c * 8u + quad]);
+  {
+    // Rows past the chunk re-read its last row (never stored), so control flow stays uniform:
+    // every lane of a subgroup runs the same chunk loop, as the broadcasts below need.
+    const uint row = min(r, p.row_count - 1u) * p.row_bytes;
+    const uint chunks = p.k / 32u, k4 = p.k / 4u;
+    if (T == 1u) {
+      // One row per lane: lane l loads activation quad l % 8 of the chunk for every column (one
+      // contiguous load instead of 8 per-lane gathers) and the 8 quads are broadcast in turn.
+      const uint xq = gl_SubgroupInvocationID & 7u;
+      for (uint c = 0u; c < chunks; ++c) {
+        const Chunk ch = chunk_at(row, c);
+        vec4 xs[NCOLS];
+        for (uint j = 0u; j < NCOLS; ++j) xs[j] = x4[min(t0 + j, p.m - 1u) * k4 + c * 8u + xq];
+        // subgroupBroadcast needs a constant lane: one block per quad.
+#define TESSERA_QUAD(q)                                                                 \
+  {                                                                                     \
+    const vec4 wv = chunk_quad(ch, q);                                                  \
+    for (uint j = 0u; j < NCOLS; ++j) acc[j] += dot(wv, subgroupBroadcast(xs[j], q));  \
+  }
+        TESSERA_QUAD(0u) TESSERA_QUAD(1u) TESSERA_QUAD(2u) TESSERA_QUAD(3u)
+        TESSERA_QUAD(4u) TESSERA_QUAD(5u) TESSERA_QUAD(6u) TESSERA_QUAD(7u)
+#undef TESSERA_QUAD
+      }
+    } else {
+      const uint quad = lane & 7u;
+      for (uint c = lane >> 3; c < chunks; c += T >> 3) {
+        const vec4 wv = dequant4(row, c, quad);
+        // NCOLS is a constant, so the loop unrolls and acc stays in registers; columns past m
+        // re-read the tile's last row (in bounds) and are never stored.
+        for (uint j = 0u; j < NCOLS; ++j) acc[j] += dot(wv, x4[min(t0 + j, p.m - 1u) * k4 + c * 8u + quad]);
+      }
     }
+  }
+  if (T == 1u) {  // one invocation per row: no partial sums to add
+    if (r < p.row_count)
+      for (uint j = 0u; j < NCOLS; ++j)
+        if (j < mt) y[(t0 + j) * p.n + p.row_begin + r] = acc[j];
+    return;
   }
   for (uint j = 0u; j < NCOLS; ++j)
     if (j < mt) part[j * MAX_WG + tid] = acc[j];

@@ -31,6 +31,22 @@ KernelId matmul_kernel(DType t, bool subgroup) {
   throw Error("[matmul] unsupported type id " + std::to_string(static_cast<std::uint32_t>(t)));
 }
 
+KernelId tiled_kernel(DType t) {
+  switch (t) {
+    case DType::F32: return KernelId::matmul_tiled_f32;
+    case DType::F16: return KernelId::matmul_tiled_f16;
+    case DType::BF16: return KernelId::matmul_tiled_bf16;
+    case DType::Q4_0: return KernelId::matmul_tiled_q4_0;
+    case DType::Q4_1: return KernelId::matmul_tiled_q4_1;
+    case DType::Q5_0: return KernelId::matmul_tiled_q5_0;
+    case DType::Q8_0: return KernelId::matmul_tiled_q8_0;
+    case DType::Q4_K: return KernelId::matmul_tiled_q4_k;
+    case DType::Q5_K: return KernelId::matmul_tiled_q5_k;
+    case DType::Q6_K: return KernelId::matmul_tiled_q6_k;
+  }
+  throw Error("[matmul] unsupported type id " + std::to_string(static_cast<std::uint32_t>(t)));
+}
+
 KernelId matvec_kernel(DType t) {
   switch (t) {
     case DType::F32: return KernelId::matvec_f32;
@@ -47,6 +63,7 @@ KernelId matvec_kernel(DType t) {
   throw Error("[matmul] unsupported type id " + std::to_string(static_cast<std::uint32_t>(t)));
 }
 
+constexpr std::uint32_t kTiledRows = 64;           // BN in matmul_tiled.comp
 constexpr std::uint32_t kMatvecMaxWorkgroup = 128;  // MAX_WG in matvec.comp
 constexpr std::uint32_t kMatvecMaxCols = 16;        // MAX_COLS in matvec.comp
 
@@ -73,8 +90,13 @@ void require_cover(std::span<const TableChunk> w, std::uint32_t n) {
 
 }  // namespace
 
+MatmulKernel matmul_kernel_for(const KernelPlan& plan, std::uint32_t m, std::uint32_t k) {
+  if (k % 32 != 0) return MatmulKernel::simple;
+  return m <= plan.matvec_max_rows ? plan.matvec : plan.prefill;
+}
+
 void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChunk> w, const BufferRange& x,
-            const BufferRange& y, std::uint32_t m, std::uint32_t k, std::uint32_t n) {
+            const BufferRange& y, std::uint32_t m, std::uint32_t k, std::uint32_t n, MatmulKernel variant) {
   constexpr const char* op = "matmul";
   const DTypeInfo& info = dtype_info(type);
   const std::string shape = "x [" + std::to_string(m) + ", " + std::to_string(k) + "] f32, W [" + std::to_string(n) +
@@ -116,15 +138,38 @@ void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChu
       }
     }
   };
-  if (m <= plan.matvec_max_rows && k % 32 == 0) {
-    // Mat-vec: T invocations per weight row, WG / T rows per workgroup, NCOLS activation rows
-    // per tile (all of m up to 16: the kernel unrolls over NCOLS).
-    const std::uint32_t wg = std::min(plan.reduce_workgroup, kMatvecMaxWorkgroup);
-    const std::uint32_t t = std::clamp(std::bit_ceil(k / 32) * 8, 8u, std::min(wg, 32u));  // 8 per chunk
-    const std::uint32_t rows = wg / t;
-    const std::uint32_t ncols = std::min(kMatvecMaxCols, m);
-    dispatch_all(ctx.pipeline({matvec_kernel(type), 3, sizeof(shader::MatmulParams), {wg, t, ncols}}), rows, ncols);
-    return;
+  if (variant == MatmulKernel::automatic) variant = matmul_kernel_for(plan, m, k);
+  require(variant == MatmulKernel::simple || k % 32 == 0, op,
+          shape + ": the " + std::string(matmul_kernel_name(variant)) + " kernel needs k to be a multiple of 32");
+  switch (variant) {
+    case MatmulKernel::matvec:
+    case MatmulKernel::matvec_lanes: {
+      require(variant == MatmulKernel::matvec || matvec_lanes_supported(ctx.caps()), op,
+              "the matvec_lanes kernel needs subgroup ballot and subgroups of 8 or more; " + ctx.caps().name +
+                  " has " + (ctx.caps().subgroup_ballot ? "" : "no ballot and ") + "subgroups of " +
+                  std::to_string(ctx.caps().subgroup_size));
+      // T invocations per weight row, WG / T rows per workgroup, NCOLS activation rows per tile
+      // (all of m up to 16: the kernel unrolls over NCOLS).
+      const std::uint32_t wg = std::min(plan.reduce_workgroup, kMatvecMaxWorkgroup);
+      const std::uint32_t t = variant == MatmulKernel::matvec_lanes
+                                  ? 1
+                                  : std::clamp(std::bit_ceil(k / 32) * 8, 8u, std::min(wg, 32u));  // 8 per chunk
+      const std::uint32_t ncols = std::min(kMatvecMaxCols, m);
+      dispatch_all(ctx.pipeline({matvec_kernel(type), 3, sizeof(shader::MatmulParams), {wg, t, ncols}}), wg / t,
+                   ncols);
+      return;
+    }
+    case MatmulKernel::tiled: {
+      // 64 weight rows x BM activation rows per workgroup: WG 256 (BM 32) where the device allows.
+      const std::uint32_t wg = plan.elementwise_workgroup >= 256 ? 256 : 128;
+      require(plan.elementwise_workgroup >= 128, op,
+              "the tiled kernel needs workgroups of 128 invocations; the plan allows " +
+                  std::to_string(plan.elementwise_workgroup));
+      dispatch_all(ctx.pipeline({tiled_kernel(type), 3, sizeof(shader::MatmulParams), {wg}}), kTiledRows, wg / 8);
+      return;
+    }
+    case MatmulKernel::simple:
+    case MatmulKernel::automatic: break;
   }
   require(plan.reduce_workgroup >= kMatmulTileM && plan.reduce_workgroup <= 256, op,
           "the plan's reduce workgroup (" + std::to_string(plan.reduce_workgroup) + ") is outside " +

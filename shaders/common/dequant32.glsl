@@ -1,9 +1,10 @@
-// Dequantization of 4 consecutive weights (quad q = 0..7 of 32-element chunk c: elements
-// 32c + 4q .. 32c + 4q + 3) with 32-bit word loads: the fast path of the mat-vec kernels. Eight
-// invocations share a chunk, so their weight and activation loads are adjacent. Every supported
-// type has a 32-element structure (Q4_0/Q4_1/Q5_0/Q8_0 blocks, the K-quants' sub-blocks): the
-// chunk's scale is read by each of the eight (the same words, cached). Blocks of 18, 22, 34 and
-// 210 bytes are only 2-byte aligned: their words are joined from two loads.
+// Dequantization with 32-bit word loads, by 32-element chunks: the fast path of the mat-vec and
+// tiled matmul kernels. Every supported type has a 32-element structure (Q4_0/Q4_1/Q5_0/Q8_0
+// blocks, the K-quants' sub-blocks), so a chunk's scales are decoded once (chunk_at) and its
+// eight quads of 4 weights (quad q: elements 32c + 4q .. 32c + 4q + 3) are then read with
+// chunk_quad. Kernels with 8 invocations per chunk call both per quad (dequant4); kernels with
+// one invocation per chunk decode the header once for 32 weights. Blocks of 18, 22, 34 and 210
+// bytes are only 2-byte aligned: their words are joined from two loads.
 // DTYPE_* selects the type; define WORDS as the weight buffer's uint[] first.
 #ifndef TESSERA_DEQUANT32_GLSL
 #define TESSERA_DEQUANT32_GLSL
@@ -20,16 +21,26 @@ float f16_at(uint byte_off) { return unpackHalf2x16(WORDS[byte_off >> 2] >> ((by
 // The 4 nibbles at bit `shift` of each byte of `q`.
 uvec4 nibbles(uint q, uint shift) { return (uvec4(q) >> (uvec4(0u, 8u, 16u, 24u) + shift)) & 15u; }
 
+// A decoded chunk header: `at` locates its data, d / m are its scale and offset (per type), and
+// `aux` carries a type's extra word (Q5_0 high bits) or sub-block index (K-quants).
+struct Chunk {
+  uint at;
+  float d, m;
+  uint aux;
+};
+
 #if defined(DTYPE_F32)
-vec4 dequant4(uint row, uint c, uint q) {
-  const uint i = (row + c * 128u + q * 16u) >> 2;  // f32 rows are word-aligned
+Chunk chunk_at(uint row, uint c) { return Chunk((row + c * 128u) >> 2, 1.0, 0.0, 0u); }  // word index
+vec4 chunk_quad(Chunk ch, uint q) {
+  const uint i = ch.at + q * 4u;
   return vec4(uintBitsToFloat(WORDS[i]), uintBitsToFloat(WORDS[i + 1u]), uintBitsToFloat(WORDS[i + 2u]),
               uintBitsToFloat(WORDS[i + 3u]));
 }
 #elif defined(DTYPE_F16) || defined(DTYPE_BF16)
-vec4 dequant4(uint row, uint c, uint q) {
-  const uint i = (row + c * 64u + q * 8u) >> 2;  // 16-bit rows of 32k elements are word-aligned
-  const uint a = WORDS[i], b = WORDS[i + 1u];
+// 16-bit rows of 32k elements are word-aligned.
+Chunk chunk_at(uint row, uint c) { return Chunk((row + c * 64u) >> 2, 1.0, 0.0, 0u); }
+vec4 chunk_quad(Chunk ch, uint q) {
+  const uint a = WORDS[ch.at + q * 2u], b = WORDS[ch.at + q * 2u + 1u];
 #if defined(DTYPE_F16)
   return vec4(unpackHalf2x16(a), unpackHalf2x16(b));
 #else
@@ -39,42 +50,49 @@ vec4 dequant4(uint row, uint c, uint q) {
 }
 #elif defined(DTYPE_Q4_0) || defined(DTYPE_Q4_1)
 // Q4_0: d f16 | qs[16]; (n - 8) * d.  Q4_1: d f16 | m f16 | qs[16]; n * d + m.
-// Byte j holds element j (low nibble) and element j + 16 (high nibble).
-vec4 dequant4(uint row, uint c, uint q) {
+// Byte j holds element j (low nibble) and element j + 16 (high nibble). `at`: byte offset of qs.
+Chunk chunk_at(uint row, uint c) {
 #if defined(DTYPE_Q4_0)
-  const uint b = row + c * 18u, qs = b + 2u;
-  const float d = f16_at(b), bias = -8.0 * d;
+  const uint b = row + c * 18u;
+  const float d = f16_at(b);
+  return Chunk(b + 2u, d, -8.0 * d, 0u);
 #else
-  const uint b = row + c * 20u, qs = b + 4u;
+  const uint b = row + c * 20u;
   const vec2 dm = unpackHalf2x16(WORDS[b >> 2]);
-  const float d = dm.x, bias = dm.y;
+  return Chunk(b + 4u, dm.x, dm.y, 0u);
 #endif
-  return vec4(nibbles(word_at(qs + 4u * (q & 3u)), (q >> 2) * 4u)) * d + bias;
 }
+vec4 chunk_quad(Chunk ch, uint q) { return vec4(nibbles(word_at(ch.at + 4u * (q & 3u)), (q >> 2) * 4u)) * ch.d + ch.m; }
 #elif defined(DTYPE_Q5_0)
-// d f16 | qh u32 (bit j: 5th bit of element j) | qs[16]; (n - 16) * d.
-vec4 dequant4(uint row, uint c, uint q) {
+// d f16 | qh u32 (bit j: 5th bit of element j) | qs[16]; (n - 16) * d. `at`: byte offset of qs.
+Chunk chunk_at(uint row, uint c) {
   const uint b = row + c * 22u;
   const float d = f16_at(b);
-  const uvec4 hi = (uvec4(word_at(b + 2u)) >> (uvec4(0u, 1u, 2u, 3u) + 4u * q)) & 1u;
-  return vec4(nibbles(word_at(b + 6u + 4u * (q & 3u)), (q >> 2) * 4u) | (hi << 4)) * d - 16.0 * d;
+  return Chunk(b + 6u, d, -16.0 * d, word_at(b + 2u));
+}
+vec4 chunk_quad(Chunk ch, uint q) {
+  const uvec4 hi = (uvec4(ch.aux) >> (uvec4(0u, 1u, 2u, 3u) + 4u * q)) & 1u;
+  return vec4(nibbles(word_at(ch.at + 4u * (q & 3u)), (q >> 2) * 4u) | (hi << 4)) * ch.d + ch.m;
 }
 #elif defined(DTYPE_Q8_0)
-// d f16 | qs int8[32]; n * d.
-vec4 dequant4(uint row, uint c, uint q) {
+// d f16 | qs int8[32]; n * d. `at`: byte offset of qs.
+Chunk chunk_at(uint row, uint c) {
   const uint b = row + c * 34u;
-  const ivec4 n = ivec4(uvec4(word_at(b + 2u + 4u * q)) << uvec4(24u, 16u, 8u, 0u)) >> 24;
-  return vec4(n) * f16_at(b);
+  return Chunk(b + 2u, f16_at(b), 0.0, 0u);
+}
+vec4 chunk_quad(Chunk ch, uint q) {
+  const ivec4 n = ivec4(uvec4(word_at(ch.at + 4u * q)) << uvec4(24u, 16u, 8u, 0u)) >> 24;
+  return vec4(n) * ch.d;
 }
 #elif defined(DTYPE_Q4_K) || defined(DTYPE_Q5_K)
 // d f16 | dmin f16 | scales[12] | (Q5_K: qh[32]) | qs[128]. Chunk c is sub-block s = c % 8 of
 // block c / 8: group g = s / 2 of 64 elements (qs bytes 32g..32g+31), nibble half s % 2; value
-// d * scale(s) * n - dmin * min(s) with 6-bit scale and min.
-vec4 dequant4(uint row, uint c, uint q) {
+// d * scale(s) * n - dmin * min(s) with 6-bit scale and min. `at`: the block's word index.
+Chunk chunk_at(uint row, uint c) {
 #if defined(DTYPE_Q4_K)
-  const uint b = (row + (c >> 3) * 144u) >> 2, qs = b + 4u;
+  const uint b = (row + (c >> 3) * 144u) >> 2;
 #else
-  const uint b = (row + (c >> 3) * 176u) >> 2, qs = b + 12u;
+  const uint b = (row + (c >> 3) * 176u) >> 2;
 #endif
   const uint s = c & 7u;
   const vec2 dd = unpackHalf2x16(WORDS[b]);
@@ -84,28 +102,42 @@ vec4 dequant4(uint row, uint c, uint q) {
   const uint j = (s & 3u) * 8u;
   const uint sc = s < 4u ? (s0 >> j) & 63u : ((s2 >> j) & 15u) | (((s0 >> (j + 6u)) & 3u) << 4);
   const uint mn = s < 4u ? (s1 >> j) & 63u : ((s2 >> (j + 4u)) & 15u) | (((s1 >> (j + 6u)) & 3u) << 4);
-  uvec4 n = nibbles(WORDS[qs + (s >> 1) * 8u + q], (s & 1u) * 4u);
-#if defined(DTYPE_Q5_K)
-  n |= ((uvec4(WORDS[b + 4u + q]) >> (uvec4(0u, 8u, 16u, 24u) + s)) & 1u) << 4;  // qh[4q..4q+3] bit s
+  return Chunk(b, dd.x * float(sc), -dd.y * float(mn), s);
+}
+vec4 chunk_quad(Chunk ch, uint q) {
+  const uint s = ch.aux;
+#if defined(DTYPE_Q4_K)
+  uvec4 n = nibbles(WORDS[ch.at + 4u + (s >> 1) * 8u + q], (s & 1u) * 4u);
+#else
+  uvec4 n = nibbles(WORDS[ch.at + 12u + (s >> 1) * 8u + q], (s & 1u) * 4u);
+  n |= ((uvec4(WORDS[ch.at + 4u + q]) >> (uvec4(0u, 8u, 16u, 24u) + s)) & 1u) << 4;  // qh[4q..4q+3] bit s
 #endif
-  return vec4(n) * (dd.x * float(sc)) - dd.y * float(mn);
+  return vec4(n) * ch.d + ch.m;
 }
 #elif defined(DTYPE_Q6_K)
 // ql[128] | qh[64] | scales int8[16] | d f16 (210 bytes, 2-byte aligned). Chunk c is quarter
 // k = s % 4 of half h = s / 4 (s = c % 8) of block c / 8: low 4 bits from the low (k < 2) or high
 // nibbles of ql[64h + 32(k & 1) + l], 2 high bits from qh[32h + l] >> 2k, scale
-// scales[8h + 2k + l / 16]; value d * scale * (n - 32).
-vec4 dequant4(uint row, uint c, uint q) {
+// scales[8h + 2k + l / 16]; value d * scale * (n - 32). `at`: the block's byte offset; d / m:
+// the scales of quads 0-3 / 4-7.
+Chunk chunk_at(uint row, uint c) {
   const uint b = row + (c >> 3) * 210u;
-  const uint s = c & 7u, h = s >> 2, k = s & 3u;
-  const uint scale_byte = b + 192u + h * 8u + 2u * k + (q >> 2);
-  const float sc = float(int(word_at(scale_byte & ~1u) << (24u - 8u * (scale_byte & 1u))) >> 24);
-  const uvec4 lo = nibbles(word_at(b + h * 64u + 32u * (k & 1u) + 4u * q), (k >> 1) * 4u);
-  const uvec4 hi = (uvec4(word_at(b + 128u + h * 32u + 4u * q)) >> (uvec4(0u, 8u, 16u, 24u) + 2u * k)) & 3u;
-  return (vec4(lo | (hi << 4)) - 32.0) * (f16_at(b + 208u) * sc);
+  const uint s = c & 7u;
+  const uint sw = word_at(b + 192u + (s >> 2) * 8u + 2u * (s & 3u));  // the two int8 scales (even offset)
+  const float d = f16_at(b + 208u);
+  return Chunk(b, d * float(int(sw << 24) >> 24), d * float(int(sw << 16) >> 24), s);
+}
+vec4 chunk_quad(Chunk ch, uint q) {
+  const uint h = ch.aux >> 2, k = ch.aux & 3u;
+  const uvec4 lo = nibbles(word_at(ch.at + h * 64u + 32u * (k & 1u) + 4u * q), (k >> 1) * 4u);
+  const uvec4 hi = (uvec4(word_at(ch.at + 128u + h * 32u + 4u * q)) >> (uvec4(0u, 8u, 16u, 24u) + 2u * k)) & 3u;
+  return (vec4(lo | (hi << 4)) - 32.0) * (q < 4u ? ch.d : ch.m);
 }
 #else
 #error "dequant32.glsl: define one DTYPE_*"
 #endif
+
+// Quad q of chunk c of the row at byte offset `row`.
+vec4 dequant4(uint row, uint c, uint q) { return chunk_quad(chunk_at(row, c), q); }
 
 #endif

@@ -107,6 +107,12 @@ TEST_F(DispatchTest, TimestampsPerDispatch) {
     EXPECT_EQ(t[1].label, "fill");
     for (const auto& x : t) EXPECT_GE(x.ms, 0.0);
   }
+  Buffer other = Buffer::create(ctx().device(), 4096 * 4, MemoryKind::Device, "ts2");
+  cl.begin();
+  cl.copy(buf.range(), other.range());
+  cl.submit_and_wait();
+  ASSERT_EQ(cl.timings().size(), 1u);  // copies are timed too
+  EXPECT_EQ(cl.timings()[0].label, "copy");
 }
 
 TEST_F(DispatchTest, PushConstantSizeMismatchThrows) {

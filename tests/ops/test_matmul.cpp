@@ -1,6 +1,8 @@
-// matmul.comp: y = x · Wᵀ with W of every weight type dequantized in the kernel, against a double
-// CPU reference over the same packed blocks: shapes around the activation tile (8 rows) and the
-// workgroup stride, weights split into chunks, one wide row, and the input checks.
+// ops::matmul: y = x · Wᵀ with W of every weight type dequantized in the kernel, against a double
+// CPU reference over the same packed blocks: the plan's choice under every profile on shapes
+// around the activation tiles (8, 16, 32 rows), weight tiles (64 rows) and the workgroup stride,
+// then every kernel variant forced on every type at edge shapes, weights split into chunks, one
+// wide row, and the input checks.
 #include "engine/ops/matmul.h"
 
 #include <algorithm>
@@ -15,6 +17,9 @@
 
 namespace tessera::test {
 namespace {
+
+constexpr DType kAllTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0, DType::Q4_1,
+                               DType::Q5_0, DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 // n random rows of k elements quantized to type t: the packed weight bytes.
 std::vector<std::byte> make_weight(DType t, std::uint32_t n, std::uint32_t k, std::uint32_t seed) {
@@ -72,31 +77,50 @@ class MatmulTest : public OpsTest {
     cases_.push_back(std::move(c));
   }
 
-  // Records every added case in one submit, then compares each with its reference.
-  void run_and_check() {
+  // Records every added case in one submit with kernel `v`, then compares each with its reference.
+  void run_and_check(MatmulKernel v = MatmulKernel::automatic) {
     run([&](Context& ctx, CommandList& cmd) {
       for (const Case& c : cases_)
         ops::matmul(ctx, cmd, c.type, c.chunks, {&c.buffers[c.buffers.size() - 2]}, {&c.buffers.back()}, c.m, c.k,
-                    c.n);
+                    c.n, v);
     });
     for (const Case& c : cases_)
       EXPECT_TRUE(all_close(download_f32(c.buffers.back(), c.want.size()), c.want, reduction_tolerance(kMatmul, c.k),
-                            c.name));
+                            c.name + " " + matmul_kernel_name(v)));
     cases_.clear();
   }
 
-  // m around the tile (1, 3, 9, 17) x n (1, 7, 33) x k of one block, a few blocks, and more than
-  // one workgroup stride (plain types: odd k), plus a chunked weight.
+  // The plan's kernels: m around the tiles (1, 3, 9, 17, 33) x n (1, 7, 65) x k of one block, a
+  // few blocks, and more than one workgroup stride (plain types: odd k), plus a chunked weight.
   void check_type(DType type) {
     const std::uint32_t b = dtype_info(type).block_size;
     const std::vector<std::uint32_t> ks = b == 1 ? std::vector<std::uint32_t>{1, 33, 520}
                                                  : std::vector<std::uint32_t>{b, 3 * b, b == 32 ? 17 * b : 2 * b};
     std::uint32_t seed = 1;
     for (const std::uint32_t k : ks)
-      for (const std::uint32_t m : {1u, 3u, 9u, 17u})
-        for (const std::uint32_t n : {1u, 7u, 33u}) add(type, m, k, n, false, seed++);
+      for (const std::uint32_t m : {1u, 3u, 9u, 17u, 33u})
+        for (const std::uint32_t n : {1u, 7u, 65u}) add(type, m, k, n, false, seed++);
     add(type, 9, ks[1], 33, true, seed++);
     run_and_check();
+  }
+
+  // Each variant this device can run, forced, on every type at its edges: one row, odd n below one
+  // weight tile; a 16-row tile plus one; two activation tiles over two weight tiles, chunked;
+  // k of one 32-element chunk (plain types) or one block, and a few.
+  void check_variants() {
+    std::vector<MatmulKernel> variants{MatmulKernel::matvec, MatmulKernel::tiled, MatmulKernel::simple};
+    if (matvec_lanes_supported(ctx_->caps())) variants.push_back(MatmulKernel::matvec_lanes);
+    if (ctx_->plan().elementwise_workgroup < 128) std::erase(variants, MatmulKernel::tiled);
+    for (const MatmulKernel v : variants) {
+      std::uint32_t seed = 500;
+      for (const DType t : kAllTypes) {
+        const std::uint32_t b = std::max<std::uint32_t>(dtype_info(t).block_size, 32);
+        add(t, 1, b, 7, false, seed++);
+        add(t, 17, 3 * b, 1, false, seed++);
+        add(t, 33, b, 65, true, seed++);
+      }
+      run_and_check(v);
+    }
   }
 
   std::vector<Case> cases_;  // moving a Case keeps its Buffers' addresses (the vector's storage moves)
@@ -112,11 +136,14 @@ TEST_P(MatmulTest, Q8_0) { check_type(DType::Q8_0); }
 TEST_P(MatmulTest, Q4_K) { check_type(DType::Q4_K); }
 TEST_P(MatmulTest, Q5_K) { check_type(DType::Q5_K); }
 TEST_P(MatmulTest, Q6_K) { check_type(DType::Q6_K); }
+TEST_P(MatmulTest, EveryVariant) { check_variants(); }
 
 // A Gemma-sized row (the 15360 feed-forward width) for a single token.
 TEST_P(MatmulTest, WideRowQ4_K) {
-  add(DType::Q4_K, 1, 15360, 5, false, 77);
-  run_and_check();
+  for (const MatmulKernel v : {MatmulKernel::automatic, MatmulKernel::matvec, MatmulKernel::tiled}) {
+    add(DType::Q4_K, 1, 15360, 5, false, 77);
+    run_and_check(v);
+  }
 }
 
 // Passes when f() throws tessera::Error whose message contains `part`.
@@ -160,6 +187,10 @@ TEST_P(MatmulTest, RejectsBadInputs) {
   EXPECT_TRUE(throws_with(mm(DType::F32, one, {&b, 0, 60}, all, 2, 8, 4), "x [2, 8] f32 needs 64 bytes"));
   EXPECT_TRUE(throws_with(mm(DType::F32, one, all, {&b, 0, 24}, 2, 8, 4), "y [2, 4] f32 needs 32 bytes"));
   EXPECT_TRUE(throws_with(mm(DType::F32, one, {}, all, 2, 8, 4), "x [2, 8] f32 is not bound"));
+  // Forced kernels that need 32-element chunks.
+  for (const MatmulKernel v : {MatmulKernel::matvec, MatmulKernel::matvec_lanes, MatmulKernel::tiled})
+    EXPECT_TRUE(throws_with([&] { ops::matmul(*ctx_, *cmd_, DType::F32, one, all, all, 1, 8, 4, v); },
+                            "kernel needs k to be a multiple of 32"));
   cmd_->submit_and_wait();
 }
 

@@ -2,6 +2,7 @@
 // snapshots, without a GPU.
 #include <gtest/gtest.h>
 
+#include "engine/ops/matmul.h"
 #include "engine/plan.h"
 #include "engine/profiles.h"
 #include "engine/quirks.h"
@@ -17,7 +18,7 @@ DeviceCaps lavapipe_caps() {
   c.type = DeviceType::Cpu;
   c.subgroup_size = c.subgroup_min = c.subgroup_max = 8;
   c.subgroup_size_control = c.compute_full_subgroups = true;
-  c.subgroup_arithmetic = c.subgroup_shuffle = true;
+  c.subgroup_arithmetic = c.subgroup_shuffle = c.subgroup_ballot = true;
   c.fp16_arithmetic = c.int8_arithmetic = c.storage_16bit = c.storage_8bit = true;
   c.integer_dot_product = true;
   c.max_shared_memory = 32768;
@@ -122,6 +123,40 @@ TEST(KernelPlan, EachProfileGetsAWorkingVariant) {
   const KernelPlan lp = plan_kernels(lavapipe_caps());
   EXPECT_EQ(lp.elementwise_workgroup, 256u);
   EXPECT_TRUE(lp.subgroup_reduce);
+}
+
+// Matmul variants: GPUs get lanes on adjacent weights for decode and shared-memory tiles for
+// prefill; a CPU driver one row per SIMD lane for both; no ballot or subgroups under 8 fall back.
+TEST(KernelPlan, MatmulVariantPerProfile) {
+  for (const DeviceProfile& p : device_profiles()) {
+    const KernelPlan plan = plan_kernels(apply_device_profile(lavapipe_caps(), p));
+    EXPECT_EQ(plan.matvec, MatmulKernel::matvec) << p.name;
+    EXPECT_EQ(plan.prefill, MatmulKernel::tiled) << p.name;  // every profile allows 128 invocations
+    EXPECT_EQ(plan.matvec_max_rows, 16u) << p.name;
+  }
+  const KernelPlan lp = plan_kernels(lavapipe_caps());
+  EXPECT_EQ(lp.matvec, MatmulKernel::matvec_lanes);
+  EXPECT_EQ(lp.prefill, MatmulKernel::matvec_lanes);
+  DeviceCaps c = lavapipe_caps();
+  c.subgroup_ballot = false;
+  EXPECT_FALSE(matvec_lanes_supported(c));
+  EXPECT_EQ(plan_kernels(c).matvec, MatmulKernel::matvec);
+  EXPECT_EQ(plan_kernels(c).prefill, MatmulKernel::tiled);
+  c = lavapipe_caps();
+  c.subgroup_size = 4;
+  EXPECT_EQ(plan_kernels(c).matvec, MatmulKernel::matvec);
+  c.max_workgroup_invocations = 64;
+  EXPECT_EQ(plan_kernels(c).prefill, MatmulKernel::simple);
+}
+
+TEST(KernelPlan, MatmulKernelForShape) {
+  const KernelPlan gpu = plan_kernels(apply_device_profile(lavapipe_caps(), *find_device_profile("amd-rdna3")));
+  EXPECT_EQ(ops::matmul_kernel_for(gpu, 1, 3840), MatmulKernel::matvec);
+  EXPECT_EQ(ops::matmul_kernel_for(gpu, 16, 3840), MatmulKernel::matvec);
+  EXPECT_EQ(ops::matmul_kernel_for(gpu, 17, 3840), MatmulKernel::tiled);
+  EXPECT_EQ(ops::matmul_kernel_for(gpu, 512, 3840), MatmulKernel::tiled);
+  EXPECT_EQ(ops::matmul_kernel_for(gpu, 1, 33), MatmulKernel::simple);  // plain types with odd k
+  EXPECT_STREQ(matmul_kernel_name(MatmulKernel::matvec_lanes), "matvec_lanes");
 }
 
 TEST(KernelPlan, WorkgroupIsAPowerOfTwoWithinTheLimit) {

@@ -58,6 +58,7 @@ json caps_json(const DeviceCaps& c) {
       {"max_compute_workgroup_subgroups", c.max_compute_workgroup_subgroups},
       {"subgroup_arithmetic", c.subgroup_arithmetic},
       {"subgroup_shuffle", c.subgroup_shuffle},
+      {"subgroup_ballot", c.subgroup_ballot},
       {"subgroup_clustered", c.subgroup_clustered},
       {"fp16_arithmetic", c.fp16_arithmetic},
       {"int8_arithmetic", c.int8_arithmetic},
@@ -127,7 +128,7 @@ void print_caps(const DeviceCaps& c, const char* indent) {
   line("subgroup", std::to_string(c.subgroup_size) + " (min " + std::to_string(c.subgroup_min) + ", max " +
                        std::to_string(c.subgroup_max) + "), size control " + yes(c.subgroup_size_control) +
                        ", full subgroups " + yes(c.compute_full_subgroups));
-  line("subgroup ops", "arithmetic " + yes(c.subgroup_arithmetic) + ", shuffle " + yes(c.subgroup_shuffle) +
+  line("subgroup ops", "arithmetic " + yes(c.subgroup_arithmetic) + ", shuffle " + yes(c.subgroup_shuffle) + ", ballot " + yes(c.subgroup_ballot) +
                            ", clustered " + yes(c.subgroup_clustered));
   line("arithmetic", "fp16 " + yes(c.fp16_arithmetic) + ", int8 " + yes(c.int8_arithmetic) + ", int16 " +
                          yes(c.int16_arithmetic) + ", int64 " + yes(c.int64_arithmetic) + ", bf16 " + yes(c.bfloat16));
