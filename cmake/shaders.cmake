@@ -43,6 +43,8 @@ function(tessera_add_shader_library target shader_dir)
   foreach(src ${sources})
     get_filename_component(base ${src} NAME_WE)
     file(STRINGS ${src} lines REGEX "^//! ")
+    # The variant list is read here: editing a shader re-runs the configure step.
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${src})
     set(variants "")
     foreach(line ${lines})
       if(line MATCHES "^//! requires (.+)$")

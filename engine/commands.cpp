@@ -78,6 +78,10 @@ struct CommandList::Impl {
   bool timestamps = false;
   State state = State::Initial;
   std::uint32_t dispatches = 0;
+  std::uint32_t barriers = 0;  // barrier_after calls recorded since begin()
+  bool concurrent = false;     // inside begin_concurrent() / end_concurrent()
+  VkPipelineStageFlags deferred_stage = 0;
+  VkAccessFlags deferred_access = 0;
   std::string last_label;
   std::vector<VkDescriptorBufferInfo> infos;  // scratch of dispatch(), kept to avoid allocations
   std::vector<VkWriteDescriptorSet> writes;
@@ -108,6 +112,12 @@ struct CommandList::Impl {
     fn().vkCmdPipelineBarrier(cmd, src_stage, dst_stage, 0, 1, &mb, 0, nullptr, 0, nullptr);
   }
   void barrier_after(VkPipelineStageFlags stage, VkAccessFlags access) {
+    if (concurrent) {  // deferred to end_concurrent()
+      deferred_stage |= stage;
+      deferred_access |= access;
+      return;
+    }
+    ++barriers;
     barrier(stage, access, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
             VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
                 VK_ACCESS_TRANSFER_WRITE_BIT);
@@ -245,6 +255,8 @@ void CommandList::begin() {
   m.stamps.clear();
   m.timings.clear();
   m.dispatches = 0;
+  m.barriers = 0;
+  m.concurrent = false;
   m.state = State::Recording;
 }
 
@@ -347,9 +359,29 @@ void CommandList::fill_zero(const BufferRange& dst) {
   m.barrier_after(VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT);
 }
 
+void CommandList::begin_concurrent() {
+  Impl& m = *impl_;
+  m.require_recording("begin_concurrent");
+  if (m.concurrent) throw Error("[commands] begin_concurrent inside a concurrent group (groups do not nest)");
+  m.concurrent = true;
+  m.deferred_stage = 0;
+  m.deferred_access = 0;
+}
+
+void CommandList::end_concurrent() {
+  Impl& m = *impl_;
+  m.require_recording("end_concurrent");
+  if (!m.concurrent) throw Error("[commands] end_concurrent without begin_concurrent");
+  m.concurrent = false;
+  if (m.deferred_stage != 0) m.barrier_after(m.deferred_stage, m.deferred_access);
+}
+
+std::uint32_t CommandList::barrier_count() const { return impl_->barriers; }
+
 void CommandList::submit() {
   Impl& m = *impl_;
   m.require_recording("submit");
+  if (m.concurrent) throw Error("[commands] submit inside a concurrent group: call end_concurrent() first");
   // Device writes become visible to host reads of mapped memory after the fence wait.
   m.barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
             VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,

@@ -63,6 +63,15 @@ class CommandList {
   // Zeroes dst (offset and size multiples of 4). Then a barrier.
   void fill_zero(const BufferRange& dst);
 
+  // Commands recorded between begin_concurrent() and end_concurrent() get no barriers between
+  // them, so the device may run them at once; end_concurrent() records one barrier for them all.
+  // Only for commands that do not read each other's output (several matmuls of one input into
+  // separate outputs). Groups do not nest; submit inside one is an error. Their timestamps
+  // overlap, so summed times count the overlap more than once.
+  void begin_concurrent();
+  void end_concurrent();
+  std::uint32_t barrier_count() const;  // barriers after commands recorded since begin()
+
   // Ends and submits the recording; does not wait.
   void submit();
   // Waits for the last submit and reads its timestamps. Throws on VK errors incl. device lost.

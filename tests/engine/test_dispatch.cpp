@@ -92,6 +92,33 @@ TEST_F(DispatchTest, BindingOffsetCopyAndFillZero) {
   EXPECT_THROW(cl.fill_zero(b.range(2, 8)), Error);  // not recording, and misaligned anyway
 }
 
+// A concurrent group records no barriers between its commands and one at its end, so the copy
+// after it sees both fills; misuse is an error.
+TEST_F(DispatchTest, ConcurrentGroupDefersItsBarrier) {
+  const std::uint32_t n = 300;
+  Buffer a = Buffer::create(ctx().device(), n * 4, MemoryKind::Device, "a");
+  Buffer b = Buffer::create(ctx().device(), n * 4, MemoryKind::Device, "b");
+  Buffer c = Buffer::create(ctx().device(), 2 * n * 4, MemoryKind::Device, "c");
+  CommandList cl(ctx());
+  cl.begin();
+  cl.begin_concurrent();
+  cl.dispatch(fill(), {a.range()}, shader::FillParams{n, 5}, groups(n));
+  cl.dispatch(fill(), {b.range()}, shader::FillParams{n, 6}, groups(n));
+  EXPECT_EQ(cl.barrier_count(), 0u);
+  EXPECT_THROW(cl.begin_concurrent(), Error);
+  EXPECT_THROW(cl.submit(), Error);
+  cl.end_concurrent();
+  EXPECT_EQ(cl.barrier_count(), 1u);
+  EXPECT_THROW(cl.end_concurrent(), Error);
+  cl.copy(a.range(), c.range(0, n * 4));
+  cl.copy(b.range(), c.range(n * 4, n * 4));
+  EXPECT_EQ(cl.barrier_count(), 3u);
+  cl.submit_and_wait();
+  const auto out = read(c, 2 * n);
+  EXPECT_EQ(std::count(out.begin(), out.begin() + n, 5u), static_cast<std::ptrdiff_t>(n));
+  EXPECT_EQ(std::count(out.begin() + n, out.end(), 6u), static_cast<std::ptrdiff_t>(n));
+}
+
 TEST_F(DispatchTest, TimestampsPerDispatch) {
   Buffer buf = Buffer::create(ctx().device(), 4096 * 4, MemoryKind::Device, "ts");
   CommandList cl(ctx());
