@@ -18,6 +18,7 @@ const char* matmul_kernel_name(MatmulKernel k) {
     case MatmulKernel::matvec_lanes: return "matvec_lanes";
     case MatmulKernel::tiled: return "tiled";
     case MatmulKernel::simple: return "simple";
+    case MatmulKernel::matvec_int_dot: return "matvec_int_dot";
   }
   return "?";
 }

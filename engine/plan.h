@@ -20,6 +20,8 @@ enum class MatmulKernel : std::uint8_t {
   matvec_lanes,  // matvec.comp, one weight row per invocation (CPU drivers: lanes are SIMD)
   tiled,         // matmul_tiled.comp, shared-memory tiles of activations x weights (prefill)
   simple,        // matmul.comp, one workgroup per weight row (any k: the fallback)
+  matvec_int_dot,  // matvec.comp on Q8_1 activations with packed 8-bit integer dot products
+                   // (ops::matmul_q8_1; the layout of the plan's matvec)
 };
 const char* matmul_kernel_name(MatmulKernel k);
 

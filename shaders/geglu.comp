@@ -18,7 +18,6 @@ void main() {
   for (uint idx = gl_GlobalInvocationID.x; idx < total; idx += stride) {
     const uint r = idx / p.n, i = idx % p.n;
     const float g = gate[r * p.gate_stride + i];
-    const float gelu = 0.5 * g * (1.0 + stable_tanh(0.7978845608028654 * (g + 0.044715 * g * g * g)));
-    o[r * p.out_stride + i] = gelu * up[p.up_offset + r * p.up_stride + i];
+    o[r * p.out_stride + i] = gelu_tanh(g) * up[p.up_offset + r * p.up_stride + i];
   }
 }

@@ -34,6 +34,12 @@ struct RmsNormParams {
   uint y_stride;   // elements between rows of y
 };
 
+// topk.comp: one pass over n candidates in segments of S, keeping k per segment.
+struct TopkParams {
+  uint n;  // candidates in the input
+  uint k;  // kept per segment (k <= S / 2)
+};
+
 // geglu.comp: out[r, i] = gelu_tanh(gate[r, i]) * up[r, i].
 struct GegluParams {
   uint n;           // row length of out
@@ -118,6 +124,7 @@ static_assert(sizeof(GetRowsParams) == 24);
 static_assert(sizeof(MatmulParams) == 28);
 static_assert(sizeof(HeadNormRopeParams) == 24);
 static_assert(sizeof(KvStoreParams) == 16);
+static_assert(sizeof(TopkParams) == 8);
 static_assert(sizeof(AttentionParams) == 32);
 }  // namespace tessera::shader
 #endif

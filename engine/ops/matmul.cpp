@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/ops/geglu.h"
 #include "engine/ops/op_common.h"
 #include "shaders/params.h"
 
@@ -47,20 +48,38 @@ KernelId tiled_kernel(DType t) {
   throw Error("[matmul] unsupported type id " + std::to_string(static_cast<std::uint32_t>(t)));
 }
 
-KernelId matvec_kernel(DType t) {
+// The matvec kernel for `t`, plain or with the fused up projection and GeGLU.
+KernelId matvec_kernel(DType t, bool geglu) {
   switch (t) {
-    case DType::F32: return KernelId::matvec_f32;
-    case DType::F16: return KernelId::matvec_f16;
-    case DType::BF16: return KernelId::matvec_bf16;
-    case DType::Q4_0: return KernelId::matvec_q4_0;
-    case DType::Q4_1: return KernelId::matvec_q4_1;
-    case DType::Q5_0: return KernelId::matvec_q5_0;
-    case DType::Q8_0: return KernelId::matvec_q8_0;
-    case DType::Q4_K: return KernelId::matvec_q4_k;
-    case DType::Q5_K: return KernelId::matvec_q5_k;
-    case DType::Q6_K: return KernelId::matvec_q6_k;
+    case DType::F32: return geglu ? KernelId::matvec_f32_geglu : KernelId::matvec_f32;
+    case DType::F16: return geglu ? KernelId::matvec_f16_geglu : KernelId::matvec_f16;
+    case DType::BF16: return geglu ? KernelId::matvec_bf16_geglu : KernelId::matvec_bf16;
+    case DType::Q4_0: return geglu ? KernelId::matvec_q4_0_geglu : KernelId::matvec_q4_0;
+    case DType::Q4_1: return geglu ? KernelId::matvec_q4_1_geglu : KernelId::matvec_q4_1;
+    case DType::Q5_0: return geglu ? KernelId::matvec_q5_0_geglu : KernelId::matvec_q5_0;
+    case DType::Q8_0: return geglu ? KernelId::matvec_q8_0_geglu : KernelId::matvec_q8_0;
+    case DType::Q4_K: return geglu ? KernelId::matvec_q4_k_geglu : KernelId::matvec_q4_k;
+    case DType::Q5_K: return geglu ? KernelId::matvec_q5_k_geglu : KernelId::matvec_q5_k;
+    case DType::Q6_K: return geglu ? KernelId::matvec_q6_k_geglu : KernelId::matvec_q6_k;
   }
   throw Error("[matmul] unsupported type id " + std::to_string(static_cast<std::uint32_t>(t)));
+}
+
+// The int-dot matvec kernel (Q8_1 activations) for a quantized `t`.
+KernelId matvec_q8_1_kernel(DType t) {
+  switch (t) {
+    case DType::Q4_0: return KernelId::matvec_q4_0_q8_1;
+    case DType::Q4_1: return KernelId::matvec_q4_1_q8_1;
+    case DType::Q5_0: return KernelId::matvec_q5_0_q8_1;
+    case DType::Q8_0: return KernelId::matvec_q8_0_q8_1;
+    case DType::Q4_K: return KernelId::matvec_q4_k_q8_1;
+    case DType::Q5_K: return KernelId::matvec_q5_k_q8_1;
+    case DType::Q6_K: return KernelId::matvec_q6_k_q8_1;
+    case DType::F32:
+    case DType::F16:
+    case DType::BF16: break;
+  }
+  throw Error("[matmul] the integer-dot kernel needs a quantized weight, not " + std::string(dtype_name(t)));
 }
 
 constexpr std::uint32_t kTiledRows = 64;           // BN in matmul_tiled.comp
@@ -95,9 +114,26 @@ MatmulKernel matmul_kernel_for(const KernelPlan& plan, std::uint32_t m, std::uin
   return m <= plan.matvec_max_rows ? plan.matvec : plan.prefill;
 }
 
-void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChunk> w, const BufferRange& x,
-            const BufferRange& y, std::uint32_t m, std::uint32_t k, std::uint32_t n, MatmulKernel variant) {
+std::vector<MatmulKernel> matmul_kernels(const Context& ctx, std::uint32_t k) {
+  std::vector<MatmulKernel> out;
+  if (k % 32 == 0) {
+    out.push_back(MatmulKernel::matvec);
+    if (matvec_lanes_supported(ctx.caps())) out.push_back(MatmulKernel::matvec_lanes);
+    if (ctx.plan().elementwise_workgroup >= 128) out.push_back(MatmulKernel::tiled);
+  }
+  out.push_back(MatmulKernel::simple);
+  return out;
+}
+
+namespace {
+
+// matmul, or with `up` (chunked like w) the fused up projection and GeGLU of matvec.comp.
+// x is Q8_1 blocks (q8_1_bytes) for matvec_int_dot, else f32.
+void record(Context& ctx, CommandList& cmd, DType type, std::span<const TableChunk> w,
+            std::span<const TableChunk> up, const BufferRange& x, const BufferRange& y, std::uint32_t m,
+            std::uint32_t k, std::uint32_t n, MatmulKernel variant) {
   constexpr const char* op = "matmul";
+  const bool geglu = !up.empty(), int_dot = variant == MatmulKernel::matvec_int_dot;
   const DTypeInfo& info = dtype_info(type);
   const std::string shape = "x [" + std::to_string(m) + ", " + std::to_string(k) + "] f32, W [" + std::to_string(n) +
                             ", " + std::to_string(k) + "] " + std::string(info.name);
@@ -109,12 +145,16 @@ void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChu
   const auto dims = [](std::uint32_t a, std::uint32_t b) {
     return "[" + std::to_string(a) + ", " + std::to_string(b) + "] f32";
   };
-  require_bytes(op, "x " + dims(m, k), x, 4ull * m * k);
+  const std::uint64_t x_bytes = int_dot ? q8_1_bytes(m, k) : 4ull * m * k;
+  require_bytes(op, int_dot ? "x [" + std::to_string(m) + ", " + std::to_string(k) + "] Q8_1" : "x " + dims(m, k), x,
+                x_bytes);
   require_bytes(op, "y " + dims(m, n), y, 4ull * m * n);
   const std::uint64_t row_bytes = dtype_bytes(type, k);
   // The kernel reads 32-bit words, so each chunk is bound rounded up to 4 bytes: its buffer must
   // hold that padding (weight buffers are allocated padded).
   const auto padded = [&](const TableChunk& c) { return (row_bytes * c.row_count + 3) / 4 * 4; };
+  for (const TableChunk& c : up)
+    require_bytes(op, "up weight chunk at row " + std::to_string(c.row_begin), c.range, padded(c));
   for (const TableChunk& c : w) {
     const std::string what = "weight chunk at row " + std::to_string(c.row_begin) + " (" +
                              std::to_string(c.row_count) + " rows of " + std::to_string(row_bytes) + " bytes)";
@@ -123,18 +163,22 @@ void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChu
   }
 
   const KernelPlan& plan = ctx.plan();
-  const BufferRange xb{x.buffer, x.offset, 4ull * m * k}, yb{y.buffer, y.offset, 4ull * m * n};
+  const BufferRange xb{x.buffer, x.offset, x_bytes}, yb{y.buffer, y.offset, 4ull * m * n};
   // Per weight chunk: groups of `rows` weight rows over x (folded over z), tiles of `tile_m`
   // activation rows over y (in dispatches of at most max_groups_x tiles).
   const auto dispatch_all = [&](const Pipeline& p, std::uint32_t rows, std::uint32_t tile_m) {
     const std::uint32_t tiles = (m + tile_m - 1) / tile_m;
-    for (const TableChunk& c : w) {
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      const TableChunk& c = w[i];
       const RowGrid g = row_grid(plan, (c.row_count + rows - 1) / rows);
-      const BufferRange bindings[] = {{c.range.buffer, c.range.offset, padded(c)}, xb, yb};
+      const BufferRange bindings[] = {{c.range.buffer, c.range.offset, padded(c)},
+                                      xb,
+                                      yb,
+                                      geglu ? BufferRange{up[i].range.buffer, up[i].range.offset, padded(c)} : xb};
       for (std::uint32_t base = 0; base < tiles; base += plan.max_groups_x) {
         const std::uint32_t gy = std::min(tiles - base, plan.max_groups_x);
         const shader::MatmulParams params{k, m, n, c.row_begin, c.row_count, static_cast<std::uint32_t>(row_bytes), base};
-        cmd.dispatch(p, bindings, params, g.x, gy, g.y);
+        cmd.dispatch(p, std::span(bindings).first(geglu ? 4 : 3), params, g.x, gy, g.y);
       }
     }
   };
@@ -142,6 +186,11 @@ void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChu
   require(variant == MatmulKernel::simple || k % 32 == 0, op,
           shape + ": the " + std::string(matmul_kernel_name(variant)) + " kernel needs k to be a multiple of 32");
   switch (variant) {
+    case MatmulKernel::matvec_int_dot:
+      require(ctx.caps().integer_dot_product, op,
+              "the integer-dot kernel needs VK_KHR_shader_integer_dot_product, which " + ctx.caps().name + " lacks");
+      variant = plan.matvec == MatmulKernel::matvec_lanes ? MatmulKernel::matvec_lanes : MatmulKernel::matvec;
+      [[fallthrough]];
     case MatmulKernel::matvec:
     case MatmulKernel::matvec_lanes: {
       require(variant == MatmulKernel::matvec || matvec_lanes_supported(ctx.caps()), op,
@@ -155,11 +204,13 @@ void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChu
                                   ? 1
                                   : std::clamp(std::bit_ceil(k / 32) * 8, 8u, std::min(wg, 32u));  // 8 per chunk
       const std::uint32_t ncols = std::min(kMatvecMaxCols, m);
-      dispatch_all(ctx.pipeline({matvec_kernel(type), 3, sizeof(shader::MatmulParams), {wg, t, ncols}}), wg / t,
+      const KernelId kernel = int_dot ? matvec_q8_1_kernel(type) : matvec_kernel(type, geglu);
+      dispatch_all(ctx.pipeline({kernel, geglu ? 4u : 3u, sizeof(shader::MatmulParams), {wg, t, ncols}}), wg / t,
                    ncols);
       return;
     }
     case MatmulKernel::tiled: {
+      require(!geglu, op, "the fused GeGLU needs a matvec kernel");
       // 64 weight rows x BM activation rows per workgroup: WG 256 (BM 32) where the device allows.
       const std::uint32_t wg = plan.elementwise_workgroup >= 256 ? 256 : 128;
       require(plan.elementwise_workgroup >= 128, op,
@@ -171,12 +222,72 @@ void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChu
     case MatmulKernel::simple:
     case MatmulKernel::automatic: break;
   }
+  require(!geglu, op, "the fused GeGLU needs a matvec kernel");
   require(plan.reduce_workgroup >= kMatmulTileM && plan.reduce_workgroup <= 256, op,
           "the plan's reduce workgroup (" + std::to_string(plan.reduce_workgroup) + ") is outside " +
               std::to_string(kMatmulTileM) + "..256");
   const Pipeline& p = ctx.pipeline(
       {matmul_kernel(type, plan.subgroup_reduce), 3, sizeof(shader::MatmulParams), {plan.reduce_workgroup}});
   dispatch_all(p, 1, kMatmulTileM);
+}
+
+}  // namespace
+
+void matmul(Context& ctx, CommandList& cmd, DType type, std::span<const TableChunk> w, const BufferRange& x,
+            const BufferRange& y, std::uint32_t m, std::uint32_t k, std::uint32_t n, MatmulKernel variant) {
+  require(variant != MatmulKernel::matvec_int_dot, "matmul",
+          "the integer-dot kernel takes Q8_1 activations: call quantize_q8_1 and matmul_q8_1");
+  record(ctx, cmd, type, w, {}, x, y, m, k, n, variant);
+}
+
+std::uint64_t q8_1_bytes(std::uint32_t m, std::uint32_t k) { return 40ull * m * (k / 32); }
+
+bool matmul_q8_1_supported(const DeviceCaps& caps, DType type) {
+  return caps.integer_dot_product && type != DType::F32 && type != DType::F16 && type != DType::BF16;
+}
+
+void quantize_q8_1(Context& ctx, CommandList& cmd, const BufferRange& x, const BufferRange& xq, std::uint32_t m,
+                   std::uint32_t k) {
+  constexpr const char* op = "quantize_q8_1";
+  require(m > 0 && k > 0 && k % 32 == 0, op,
+          "x [" + std::to_string(m) + ", " + std::to_string(k) + "]: k must be a positive multiple of 32");
+  require_bytes(op, "x", x, 4ull * m * k);
+  require_bytes(op, "xq", xq, q8_1_bytes(m, k));
+  const std::uint32_t blocks = m * (k / 32), wg = ctx.plan().elementwise_workgroup;
+  const Pipeline& p = ctx.pipeline({KernelId::quantize_q8_1, 2, sizeof(shader::ElementwiseParams), {wg}});
+  const BufferRange bindings[] = {{x.buffer, x.offset, 4ull * m * k}, {xq.buffer, xq.offset, q8_1_bytes(m, k)}};
+  cmd.dispatch(p, bindings, shader::ElementwiseParams{blocks, blocks, 1.0f, 0}, groups_1d(ctx.plan(), blocks, wg));
+}
+
+void matmul_q8_1(Context& ctx, CommandList& cmd, DType type, std::span<const TableChunk> w, const BufferRange& xq,
+                 const BufferRange& y, std::uint32_t m, std::uint32_t k, std::uint32_t n) {
+  require(type != DType::F32 && type != DType::F16 && type != DType::BF16, "matmul",
+          "the integer-dot kernel needs a quantized weight, not " + std::string(dtype_name(type)));
+  record(ctx, cmd, type, w, {}, xq, y, m, k, n, MatmulKernel::matvec_int_dot);
+}
+
+bool geglu_fusable(DType gate_type, std::span<const TableChunk> gate, DType up_type, std::span<const TableChunk> up) {
+  if (gate_type != up_type || gate.size() != up.size()) return false;
+  for (std::size_t i = 0; i < gate.size(); ++i)
+    if (gate[i].row_begin != up[i].row_begin || gate[i].row_count != up[i].row_count) return false;
+  return true;
+}
+
+void matmul_geglu(Context& ctx, CommandList& cmd, DType gate_type, std::span<const TableChunk> gate, DType up_type,
+                  std::span<const TableChunk> up, const BufferRange& x, const BufferRange& y,
+                  const BufferRange& up_scratch, std::uint32_t m, std::uint32_t k, std::uint32_t n,
+                  MatmulKernel variant) {
+  if (variant == MatmulKernel::automatic) variant = matmul_kernel_for(ctx.plan(), m, k);
+  const bool fused_kernel = variant == MatmulKernel::matvec || variant == MatmulKernel::matvec_lanes;
+  if (fused_kernel && geglu_fusable(gate_type, gate, up_type, up)) {
+    record(ctx, cmd, gate_type, gate, up, x, y, m, k, n, variant);
+    return;
+  }
+  cmd.begin_concurrent();  // independent: one input, two outputs
+  record(ctx, cmd, gate_type, gate, {}, x, y, m, k, n, variant);
+  record(ctx, cmd, up_type, up, {}, x, up_scratch, m, k, n, variant);
+  cmd.end_concurrent();
+  geglu(ctx, cmd, y, up_scratch, y, m, n);
 }
 
 }  // namespace tessera::ops

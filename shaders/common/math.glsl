@@ -14,4 +14,7 @@ float stable_tanh(float x) {
   return sign(x) * (1.0 - e) / (1.0 + e);
 }
 
+// gelu with the tanh approximation (gelu_pytorch_tanh), Gemma's FFN activation.
+float gelu_tanh(float g) { return 0.5 * g * (1.0 + stable_tanh(0.7978845608028654 * (g + 0.044715 * g * g * g))); }
+
 #endif

@@ -1,11 +1,14 @@
 // ops::matmul: y = x · Wᵀ with W of every weight type dequantized in the kernel, against a double
 // CPU reference over the same packed blocks: the plan's choice under every profile on shapes
 // around the activation tiles (8, 16, 32 rows), weight tiles (64 rows) and the workgroup stride,
-// then every kernel variant forced on every type at edge shapes, weights split into chunks, one
-// wide row, and the input checks.
+// then every kernel variant (matvec.comp in both layouts, matmul_tiled.comp, matmul.comp)
+// forced on every type at edge shapes, weights split into chunks, one wide row, and the input
+// checks.
 #include "engine/ops/matmul.h"
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -108,9 +111,8 @@ class MatmulTest : public OpsTest {
   // weight tile; a 16-row tile plus one; two activation tiles over two weight tiles, chunked;
   // k of one 32-element chunk (plain types) or one block, and a few.
   void check_variants() {
-    std::vector<MatmulKernel> variants{MatmulKernel::matvec, MatmulKernel::tiled, MatmulKernel::simple};
-    if (matvec_lanes_supported(ctx_->caps())) variants.push_back(MatmulKernel::matvec_lanes);
-    if (ctx_->plan().elementwise_workgroup < 128) std::erase(variants, MatmulKernel::tiled);
+    const std::vector<MatmulKernel> variants = ops::matmul_kernels(*ctx_, 32);
+    EXPECT_GE(variants.size(), 2u) << "the simple fallback and the matvec kernel run everywhere";
     for (const MatmulKernel v : variants) {
       std::uint32_t seed = 500;
       for (const DType t : kAllTypes) {
@@ -125,6 +127,143 @@ class MatmulTest : public OpsTest {
 
   std::vector<Case> cases_;  // moving a Case keeps its Buffers' addresses (the vector's storage moves)
 };
+
+// matmul_geglu: gelu_tanh(x · gate) * (x · up) on every type and variant (the matvec ones fused,
+// the others through the unfused fallback), gate and up chunked alike (fusable) or not.
+class MatmulGegluTest : public OpsTest {
+ protected:
+  // Gate and up as two chunks split at row n/3; up split at n/2 instead when !alike.
+  void check(DType t, std::uint32_t m, std::uint32_t k, std::uint32_t n, bool alike, MatmulKernel v,
+             std::uint32_t seed) {
+    const std::string what = std::string(dtype_name(t)) + " m=" + std::to_string(m) + " k=" + std::to_string(k) +
+                             " n=" + std::to_string(n) + (alike ? "" : " unlike chunks") + " " + matmul_kernel_name(v);
+    const auto gw = make_weight(t, n, k, seed), uw = make_weight(t, n, k, seed + 1);
+    const auto x = random_floats(std::size_t{m} * k, seed + 2);
+    const std::vector<float> g = ref::matmul(t, gw, x, m, k, n), u = ref::matmul(t, uw, x, m, k, n);
+    const std::uint64_t rb = dtype_bytes(t, k);
+    const auto split = [&](const std::vector<std::byte>& w, std::uint32_t at, std::vector<Buffer>& keep) {
+      keep.push_back(upload_vec(std::vector<std::byte>(w.begin(), w.begin() + at * rb)));
+      keep.push_back(upload_vec(std::vector<std::byte>(w.begin() + at * rb, w.end())));
+      return std::vector<ops::TableChunk>{{{&keep[keep.size() - 2]}, 0, at}, {{&keep.back()}, at, n - at}};
+    };
+    std::vector<Buffer> keep;
+    keep.reserve(4);
+    const auto gate = split(gw, std::max(1u, n / 3), keep);
+    const auto up = split(uw, alike ? std::max(1u, n / 3) : std::max(1u, n / 2), keep);
+    EXPECT_EQ(ops::geglu_fusable(t, gate, t, up), alike || std::max(1u, n / 3) == std::max(1u, n / 2)) << what;
+    Buffer bx = upload_vec(x), by = make(4ull * m * n), scratch = make(4ull * m * n);
+    run([&](Context& ctx, CommandList& cmd) {
+      ops::matmul_geglu(ctx, cmd, t, gate, t, up, {&bx}, {&by}, {&scratch}, m, k, n, v);
+    });
+    const std::vector<float> got = download_f32(by, std::size_t{m} * n);
+    // The dot products carry the matmul tolerance e; the result moves by at most
+    // |gelu'(g)| * |u| * e + |gelu(g)| * e (|gelu'| < 1.13) plus the activation's own error.
+    const Tolerance tol = reduction_tolerance(kMatmul, k);
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      const double want = ref::gelu_tanh(g[i]) * u[i];
+      const double eg = tol.atol + tol.rtol * std::fabs(g[i]), eu = tol.atol + tol.rtol * std::fabs(u[i]);
+      const double lim = 1.13 * std::fabs(u[i]) * eg + std::fabs(ref::gelu_tanh(g[i])) * eu +
+                         kTranscendental.atol + kTranscendental.rtol * std::fabs(want);
+      if (!(std::fabs(got[i] - want) <= lim) && bad++ == 0)
+        ADD_FAILURE() << what << ": [" << i << "] got " << got[i] << " want " << want << " (limit " << lim << ")";
+    }
+    EXPECT_EQ(bad, 0u) << what;
+  }
+};
+
+TEST_P(MatmulGegluTest, EveryTypeAndVariant) {
+  for (const MatmulKernel v : ops::matmul_kernels(*ctx_, 32)) {
+    std::uint32_t seed = 900;
+    for (const DType t : kAllTypes) {
+      const std::uint32_t b = std::max<std::uint32_t>(dtype_info(t).block_size, 32);
+      check(t, 1, b, 7, true, v, seed += 3);
+      check(t, 17, 3 * b, 65, true, v, seed += 3);
+      check(t, 3, b, 64, false, v, seed += 3);
+    }
+  }
+}
+
+// A feed-forward-sized gate/up (k 3840 -> n 15360 is the 12B's; here n 160) for one token and
+// for a verify batch of 4.
+TEST_P(MatmulGegluTest, GemmaWidthQ4_K) {
+  check(DType::Q4_K, 1, 3840, 160, true, MatmulKernel::automatic, 11);
+  check(DType::Q4_K, 4, 3840, 160, true, MatmulKernel::automatic, 12);
+}
+
+// The integer-dot path: quantize_q8_1 against the CPU rule (d = max|x| / 127, q = round(x / d),
+// s = d * sum q; q within one step where the rounding of x / d may differ), then matmul_q8_1 on
+// every quantized type against the double reference applied to the GPU's own dequantized
+// activations q * d (so only the weights' dequantization and the sum order remain), on profiles
+// that keep integer dot products; the others must refuse it with a clear error.
+class MatmulQ8_1Test : public OpsTest {
+ protected:
+  void check(DType t, std::uint32_t m, std::uint32_t k, std::uint32_t n, std::uint32_t seed) {
+    const std::string what = std::string(dtype_name(t)) + " m=" + std::to_string(m) + " k=" + std::to_string(k) +
+                             " n=" + std::to_string(n);
+    const auto w = make_weight(t, n, k, seed);
+    auto x = random_floats(std::size_t{m} * k, seed + 1);
+    for (std::size_t i = 0; i < 32 && i < x.size(); ++i) x[i] = 0.0f;  // an all-zero block: d = 0
+    Buffer bw = upload_vec(w), bx = upload_vec(x), bq = make(ops::q8_1_bytes(m, k)), by = make(4ull * m * n);
+    const std::uint32_t split = std::max(1u, n / 2);
+    std::vector<ops::TableChunk> table{{bw.range(0, split * dtype_bytes(t, k)), 0, split}};
+    Buffer rest;
+    if (split < n) {
+      rest = upload_vec(std::vector<std::byte>(w.begin() + split * dtype_bytes(t, k), w.end()));
+      table.push_back({rest.range(), split, n - split});
+    }
+    run([&](Context& ctx, CommandList& cmd) {
+      ops::quantize_q8_1(ctx, cmd, {&bx}, {&bq}, m, k);
+      ops::matmul_q8_1(ctx, cmd, t, table, {&bq}, {&by}, m, k, n);
+    });
+    std::vector<std::uint32_t> q(ops::q8_1_bytes(m, k) / 4);
+    download(*ctx_, bq.range(), std::as_writable_bytes(std::span(q)));
+    std::vector<float> xhat(x.size());
+    std::size_t bad_q = 0;
+    for (std::size_t b = 0; b < x.size() / 32; ++b) {
+      const std::uint32_t* blk = &q[b * 10];
+      float amax = 0;
+      for (std::size_t i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[b * 32 + i]));
+      const float d = std::bit_cast<float>(blk[8]), s = std::bit_cast<float>(blk[9]);
+      EXPECT_NEAR(d, amax / 127.0f, 1e-6f * amax) << what << " block " << b;
+      int sum = 0;
+      for (std::size_t i = 0; i < 32; ++i) {
+        const int qi = static_cast<std::int8_t>(blk[i / 4] >> (8 * (i % 4)));
+        const double want = d > 0 ? x[b * 32 + i] / d : 0.0;
+        if (std::fabs(qi - want) > 0.5 + 1e-3) ++bad_q;
+        sum += qi;
+        xhat[b * 32 + i] = qi * d;
+      }
+      EXPECT_NEAR(s, d * sum, 1e-5 * std::max(1.0f, std::fabs(d * sum))) << what << " block " << b;
+    }
+    EXPECT_EQ(bad_q, 0u) << what << ": quantized values off by more than the rounding";
+    EXPECT_TRUE(all_close(download_f32(by, std::size_t{m} * n), ref::matmul(t, w, xhat, m, k, n),
+                          reduction_tolerance(kMatmul, k), what + " matvec_int_dot"));
+  }
+};
+
+TEST_P(MatmulQ8_1Test, EveryQuantizedType) {
+  if (!ctx_->caps().integer_dot_product) {
+    Buffer w = make(4096), x = make(4 * 32), y = make(4);
+    const ops::TableChunk chunk[] = {{w.range(), 0, 1}};
+    try {
+      run([&](Context& ctx, CommandList& cmd) { ops::matmul_q8_1(ctx, cmd, DType::Q8_0, chunk, {&x}, {&y}, 1, 32, 1); });
+      ADD_FAILURE() << "matmul_q8_1 ran without integer dot products";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("VK_KHR_shader_integer_dot_product"), std::string::npos) << e.what();
+    }
+    GTEST_SKIP() << ctx_->caps().name << " (profile " << ctx_->caps().profile << ") has no integer dot product";
+  }
+  std::uint32_t seed = 3000;
+  for (const DType t : kAllTypes) {
+    if (!ops::matmul_q8_1_supported(ctx_->caps(), t)) continue;
+    const std::uint32_t b = std::max<std::uint32_t>(dtype_info(t).block_size, 32);
+    check(t, 1, b, 7, seed += 2);
+    check(t, 3, 3 * b, 65, seed += 2);
+    check(t, 17, b, 9, seed += 2);
+  }
+  EXPECT_FALSE(ops::matmul_q8_1_supported(ctx_->caps(), DType::F16));
+}
 
 TEST_P(MatmulTest, F32) { check_type(DType::F32); }
 TEST_P(MatmulTest, F16) { check_type(DType::F16); }
@@ -195,6 +334,8 @@ TEST_P(MatmulTest, RejectsBadInputs) {
 }
 
 TESSERA_INSTANTIATE_PROFILES(MatmulTest);
+TESSERA_INSTANTIATE_PROFILES(MatmulGegluTest);
+TESSERA_INSTANTIATE_PROFILES(MatmulQ8_1Test);
 
 // A chunk with more rows than one grid dimension holds (65535): rows continue in z.
 TEST(MatmulGrid, RowsBeyondOneGridDimension) {
