@@ -31,15 +31,26 @@ GenerateStats generate(Gemma4Session& session, const Tokenizer& tok, Sampler& sa
                 " does not fit the context of " + std::to_string(session.n_ctx()) + " tokens (raise --ctx)");
   GenerateStats st;
   st.prompt_tokens = static_cast<std::uint32_t>(prompt.size());
+  // Decodes `ids` and samples the next token: from the GPU's top logits when the sampler can
+  // (top-k or greedy: a few pairs read back), else from the whole vocabulary.
+  const auto decode_and_sample = [&](std::span<const std::uint32_t> ids) {
+    const std::uint32_t need = sampler.top_needed();
+    if (need > 0 && need <= session.top_logits_max()) return sampler.sample_top(session.decode_top(ids, need));
+    return sampler.sample(session.decode(ids));
+  };
+  for (std::uint32_t id : prompt) {
+    if (id >= sampler.n_vocab())
+      throw Error("[generate] prompt token " + std::to_string(id) + " is outside the vocabulary of " +
+                  std::to_string(sampler.n_vocab()));
+    sampler.accept(id);
+  }
   auto t0 = std::chrono::steady_clock::now();
-  std::vector<float> logits = session.decode(prompt);  // validates the ids
+  std::uint32_t id = decode_and_sample(prompt);
   st.prompt_seconds = seconds_since(t0);
-  for (std::uint32_t id : prompt) sampler.accept(id);
 
   Detokenizer detok(tok);
   t0 = std::chrono::steady_clock::now();
   for (;;) {
-    const std::uint32_t id = sampler.sample(logits);
     ++st.generated;
     if (stops.is_end(id)) {
       st.stop = StopReason::end_token;
@@ -63,7 +74,7 @@ GenerateStats generate(Gemma4Session& session, const Tokenizer& tok, Sampler& sa
       break;
     }
     const std::uint32_t next[] = {id};
-    logits = session.decode(next);
+    id = decode_and_sample(next);
     st.has_unfed = false;
   }
   const std::string rest = detok.flush();

@@ -1,6 +1,7 @@
 // The Gemma 4 text forward pass (docs/gemma4-spec.md §2), one ubatch at a time, read top to
 // bottom: embed, 48 × (attention block, FFN block, layer scale), final norm, tied head, soft-cap.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -12,6 +13,7 @@
 #include "engine/ops/head_norm_rope.h"
 #include "engine/ops/kv_cache_ops.h"
 #include "engine/ops/matmul.h"
+#include "engine/ops/topk.h"
 #include "engine/ops/rms_norm.h"
 #include "engine/ops/softcap.h"
 #include "runtime/model/gemma4_model.h"
@@ -40,6 +42,7 @@ struct Gemma4Session::Buffers {
   Buffer cs_swa;   // [T, n_rot_swa, 2] (cos, sin), host-visible
   Buffer cs_full;  // [T, n_rot_full, 2], host-visible
   Buffer readback;  // [rows, n_vocab] host-visible, grown on demand
+  Buffer topk_a, topk_b, topk_out;  // GPU top-k scratch and result, made on first use
   std::uint32_t head_rows = 1;  // logits rows per head matmul (one binding)
   RopeTable rope_swa, rope_full;
   CommandList cmd;
@@ -123,7 +126,7 @@ Gemma4Session::~Gemma4Session() = default;
 
 std::vector<CommandList::Timing> Gemma4Session::last_timings() const { return buf_->cmd.timings(); }
 
-std::vector<float> Gemma4Session::decode(std::span<const std::uint32_t> ids, bool all_logits) {
+void Gemma4Session::check_ids(std::span<const std::uint32_t> ids) const {
   const Gemma4HParams& hp = model_.hparams();
   if (ids.empty()) throw Error("[session] decode of no tokens");
   kv_.check_append(ids.size());
@@ -131,6 +134,11 @@ std::vector<float> Gemma4Session::decode(std::span<const std::uint32_t> ids, boo
     if (ids[i] >= hp.n_vocab)
       throw Error("[session] token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) +
                   " is outside the vocabulary of " + std::to_string(hp.n_vocab));
+}
+
+std::vector<float> Gemma4Session::decode(std::span<const std::uint32_t> ids, bool all_logits) {
+  const Gemma4HParams& hp = model_.hparams();
+  check_ids(ids);
   const std::size_t rows = all_logits ? ids.size() : 1;
   std::vector<float> logits(rows * hp.n_vocab);
   for (std::size_t begin = 0; begin < ids.size(); begin += kv_.n_ubatch()) {
@@ -145,8 +153,38 @@ std::vector<float> Gemma4Session::decode(std::span<const std::uint32_t> ids, boo
   return logits;
 }
 
+std::uint32_t Gemma4Session::top_logits_max() const {
+  const auto suppressed = static_cast<std::uint32_t>(model_.suppressed_tokens().size());
+  return suppressed < ops::kTopkMax ? ops::kTopkMax - suppressed : 0;
+}
+
+std::vector<TokenLogit> Gemma4Session::decode_top(std::span<const std::uint32_t> ids, std::uint32_t n) {
+  const Gemma4HParams& hp = model_.hparams();
+  if (n == 0 || n > top_logits_max())
+    throw Error("[session] decode_top of " + std::to_string(n) + " logits: 1.." + std::to_string(top_logits_max()) +
+                " are possible");
+  check_ids(ids);
+  // Suppressed tokens are dropped here, so the GPU keeps that many more.
+  const std::vector<std::uint32_t>& suppressed = model_.suppressed_tokens();
+  const auto k = static_cast<std::uint32_t>(std::min<std::uint64_t>(n + suppressed.size(), hp.n_vocab));
+  std::vector<ops::TopkEntry> top(k);
+  for (std::size_t begin = 0; begin < ids.size(); begin += kv_.n_ubatch()) {
+    const std::size_t m = std::min<std::size_t>(kv_.n_ubatch(), ids.size() - begin);
+    const bool last = begin + m == ids.size();
+    forward_ubatch(ids.subspan(begin, m), static_cast<std::uint32_t>(m - 1), last ? 1 : 0, top.data(), k);
+  }
+  std::vector<TokenLogit> out;
+  out.reserve(n);
+  for (const ops::TopkEntry& e : top) {
+    if (out.size() == n) break;
+    if (e.index >= hp.n_vocab || std::find(suppressed.begin(), suppressed.end(), e.index) != suppressed.end()) continue;
+    out.push_back({e.index, std::bit_cast<float>(e.value_bits)});
+  }
+  return out;
+}
+
 void Gemma4Session::forward_ubatch(std::span<const std::uint32_t> ids, std::uint32_t out_first,
-                                   std::uint32_t out_rows, float* logits_out) {
+                                   std::uint32_t out_rows, void* out, std::uint32_t top_k) {
   Context& ctx = model_.context();
   const Gemma4HParams& hp = model_.hparams();
   const Gemma4Weights& w = model_.weights();
@@ -158,20 +196,26 @@ void Gemma4Session::forward_ubatch(std::span<const std::uint32_t> ids, std::uint
   b.ids.flush();
   fill_rope(b.cs_swa, b.rope_swa, pos0, T);
   fill_rope(b.cs_full, b.rope_full, pos0, T);
-  const std::uint64_t logits_bytes = 4ull * hp.n_vocab * out_rows;
-  if (out_rows > 0 && b.readback.size() < logits_bytes)
-    b.readback = Buffer::create(ctx.device(), logits_bytes, MemoryKind::Readback, "out.logits");
+  const std::uint64_t out_bytes = top_k > 0 ? 8ull * top_k : 4ull * hp.n_vocab * out_rows;
+  if (out_rows > 0 && b.readback.size() < out_bytes)
+    b.readback = Buffer::create(ctx.device(), out_bytes, MemoryKind::Readback, "out.logits");
+  if (top_k > 0 && !b.topk_out) {
+    const std::uint64_t scratch = ops::topk_scratch_bytes(hp.n_vocab, ops::kTopkMax);
+    b.topk_a = Buffer::create(ctx.device(), scratch, MemoryKind::Device, "act.topk_a");
+    b.topk_b = Buffer::create(ctx.device(), scratch, MemoryKind::Device, "act.topk_b");
+    b.topk_out = Buffer::create(ctx.device(), 8ull * ops::kTopkMax, MemoryKind::Device, "act.topk");
+  }
 
   b.cmd.begin();
   ops::get_rows(ctx, b.cmd, w.token_embd.type, w.token_embd.table(), b.ids.range(), b.x.range(), T, d,
                 std::sqrt(float(d)));
   for (std::uint32_t il = 0; il < hp.n_layer; ++il) record_layer(il, T, pos0);
-  if (out_rows > 0) record_output(out_first, out_rows);
+  if (out_rows > 0) record_output(out_first, out_rows, top_k);
   b.cmd.submit_and_wait();
   kv_.advance(T);
   if (out_rows > 0) {
     b.readback.invalidate();
-    std::memcpy(logits_out, b.readback.mapped().data(), logits_bytes);
+    std::memcpy(out, b.readback.mapped().data(), out_bytes);
   }
 }
 
@@ -190,10 +234,12 @@ void Gemma4Session::record_layer(std::uint32_t il, std::uint32_t T, std::uint32_
 
   // Attention block: norm, Q/K/V, QK-norm + RoPE, V-norm (V = raw K on global layers).
   ops::rms_norm(ctx, cmd, b.x.range(), lw.attn_norm.range(), b.a.range(), T, d, eps);
+  cmd.begin_concurrent();  // Q, K and V read the same input into separate outputs: no barriers between
   ops::matmul(ctx, cmd, lw.attn_q.type, lw.attn_q.table(), b.a.range(), b.q.range(), T, d, q_w);
   ops::matmul(ctx, cmd, lw.attn_k.type, lw.attn_k.table(), b.a.range(), b.k.range(), T, d, kv_w);
+  if (lw.attn_v) ops::matmul(ctx, cmd, lw.attn_v->type, lw.attn_v->table(), b.a.range(), b.v.range(), T, d, kv_w);
+  cmd.end_concurrent();
   if (lw.attn_v) {
-    ops::matmul(ctx, cmd, lw.attn_v->type, lw.attn_v->table(), b.a.range(), b.v.range(), T, d, kv_w);
     ops::rms_norm(ctx, cmd, b.v.range(), std::nullopt, b.v.range(), T * l.n_kv_heads, hd, eps);
   } else {
     ops::rms_norm(ctx, cmd, b.k.range(), std::nullopt, b.v.range(), T * l.n_kv_heads, hd, eps);
@@ -210,16 +256,15 @@ void Gemma4Session::record_layer(std::uint32_t il, std::uint32_t T, std::uint32_
 
   // FFN block: norm, GeGLU, down, post-norm, residual; then the layer scale.
   ops::rms_norm(ctx, cmd, b.x.range(), lw.ffn_norm.range(), b.a.range(), T, d, eps);
-  ops::matmul(ctx, cmd, lw.ffn_gate.type, lw.ffn_gate.table(), b.a.range(), b.gate.range(), T, d, l.n_ff);
-  ops::matmul(ctx, cmd, lw.ffn_up.type, lw.ffn_up.table(), b.a.range(), b.up.range(), T, d, l.n_ff);
-  ops::geglu(ctx, cmd, b.gate.range(), b.up.range(), b.gate.range(), T, l.n_ff);
+  ops::matmul_geglu(ctx, cmd, lw.ffn_gate.type, lw.ffn_gate.table(), lw.ffn_up.type, lw.ffn_up.table(), b.a.range(),
+                    b.gate.range(), b.up.range(), T, d, l.n_ff);
   ops::matmul(ctx, cmd, lw.ffn_down.type, lw.ffn_down.table(), b.gate.range(), b.o.range(), T, l.n_ff, d);
   ops::rms_norm(ctx, cmd, b.o.range(), lw.post_ffw_norm.range(), b.o.range(), T, d, eps);
   ops::add(ctx, cmd, b.x.range(), b.o.range(), b.x.range(), T * d, T * d);
   if (lw.output_scale != 1.0f) ops::scale(ctx, cmd, b.x.range(), b.x.range(), T * d, lw.output_scale);
 }
 
-void Gemma4Session::record_output(std::uint32_t first, std::uint32_t rows) {
+void Gemma4Session::record_output(std::uint32_t first, std::uint32_t rows, std::uint32_t top_k) {
   Context& ctx = model_.context();
   const Gemma4HParams& hp = model_.hparams();
   const Gemma4Weights& w = model_.weights();
@@ -234,7 +279,13 @@ void Gemma4Session::record_output(std::uint32_t first, std::uint32_t rows) {
                 hp.n_vocab);
     if (hp.final_logit_softcap > 0)
       ops::softcap(ctx, b.cmd, b.logits.range(), b.logits.range(), n * hp.n_vocab, hp.final_logit_softcap);
-    b.cmd.copy(b.logits.range(0, 4 * vocab * n), b.readback.range(4 * vocab * g));
+    if (top_k > 0) {  // one row: its top entries only
+      ops::topk(ctx, b.cmd, b.logits.range(), hp.n_vocab, top_k, b.topk_a.range(), b.topk_b.range(),
+                b.topk_out.range());
+      b.cmd.copy(b.topk_out.range(0, 8ull * top_k), b.readback.range());
+    } else {
+      b.cmd.copy(b.logits.range(0, 4 * vocab * n), b.readback.range(4 * vocab * g));
+    }
   }
 }
 

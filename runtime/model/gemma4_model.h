@@ -13,6 +13,7 @@
 #include "runtime/gguf/gguf.h"
 #include "runtime/model/gemma4_weights.h"
 #include "runtime/model/hparams.h"
+#include "runtime/sampling/sampler.h"
 #include "runtime/model/kv_cache.h"
 
 namespace tessera {
@@ -67,6 +68,11 @@ class Gemma4Session {
   // at -inf) of the last token, [n_vocab], or of every token when all_logits, [ids.size(), n_vocab].
   // Throws, before any work, when the tokens do not fit the context or an id is out of range.
   std::vector<float> decode(std::span<const std::uint32_t> ids, bool all_logits = false);
+  // decode() of the last token reduced on the GPU to its n highest logits (suppressed tokens
+  // excluded), logit descending, ties to the lower id: n pairs come back instead of the whole
+  // vocabulary (Sampler::sample_top). 1 <= n <= top_logits_max(); fewer when the vocabulary is.
+  std::vector<TokenLogit> decode_top(std::span<const std::uint32_t> ids, std::uint32_t n);
+  std::uint32_t top_logits_max() const;
 
   std::uint32_t n_past() const { return kv_.n_past(); }
   std::uint32_t n_ctx() const { return kv_.n_ctx(); }
@@ -79,13 +85,17 @@ class Gemma4Session {
 
  private:
   struct Buffers;
-  void forward_ubatch(std::span<const std::uint32_t> ids, std::uint32_t out_first, std::uint32_t out_rows,
-                      float* logits_out);
+  // Runs a ubatch; copies the logits of rows [out_first, out_first + out_rows) to out, or with
+  // top_k > 0 (one row) that row's top_k (value, id) entries.
+  void forward_ubatch(std::span<const std::uint32_t> ids, std::uint32_t out_first, std::uint32_t out_rows, void* out,
+                      std::uint32_t top_k = 0);
+  // Checks ids against the vocabulary and the context (decode, decode_top).
+  void check_ids(std::span<const std::uint32_t> ids) const;
   // Records decoder layer `il` on the residual stream of T tokens at positions pos0...
   void record_layer(std::uint32_t il, std::uint32_t T, std::uint32_t pos0);
   // Records final norm, tied head and soft-cap of residual rows [first, first + rows) into the
   // readback buffer.
-  void record_output(std::uint32_t first, std::uint32_t rows);
+  void record_output(std::uint32_t first, std::uint32_t rows, std::uint32_t top_k);
 
   const Gemma4Model& model_;
   KvCache kv_;

@@ -73,23 +73,29 @@ float Sampler::max_logit(bool sorted) const {
 
 void Sampler::truncate(std::span<const float> logits) {
   check_size(logits);
-  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   cands_.resize(n_vocab_);
-  constexpr float kMax = std::numeric_limits<float>::max();  // +inf would make exp(inf - inf) NaN
-  for (std::uint32_t i = 0; i < n_vocab_; ++i)
-    cands_[i] = {i, std::isnan(logits[i]) ? kNegInf : std::min(logits[i], kMax)};
+  for (std::uint32_t i = 0; i < n_vocab_; ++i) cands_[i] = {i, sanitized(logits[i])};
   // Repetition penalty, once per distinct recent token (cands_ is indexed by id here).
-  if (params_.repeat_penalty != 1.0f) {
-    for (const auto& [id, count] : seen_) {
-      float& l = cands_[id].logit;
-      l = l > 0.0f ? l / params_.repeat_penalty : l * params_.repeat_penalty;
-    }
-  }
+  if (params_.repeat_penalty != 1.0f)
+    for (const auto& [id, count] : seen_) cands_[id].logit = penalized(cands_[id].logit);
+  truncate_candidates();
+}
+
+float Sampler::sanitized(float logit) {
+  constexpr float kMax = std::numeric_limits<float>::max();  // +inf would make exp(inf - inf) NaN
+  return std::isnan(logit) ? -std::numeric_limits<float>::infinity() : std::min(logit, kMax);
+}
+
+float Sampler::penalized(float logit) const {
+  return logit > 0.0f ? logit / params_.repeat_penalty : logit * params_.repeat_penalty;
+}
+
+void Sampler::truncate_candidates() {
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   if (std::none_of(cands_.begin(), cands_.end(), [&](const Candidate& c) { return c.logit > kNegInf; }))
     fail("every logit is -inf or NaN");
-
   bool sorted = false;
-  if (params_.top_k > 0 && static_cast<std::uint32_t>(params_.top_k) < n_vocab_) {
+  if (params_.top_k > 0 && static_cast<std::size_t>(params_.top_k) < cands_.size()) {
     const auto k = static_cast<std::ptrdiff_t>(params_.top_k);
     std::nth_element(cands_.begin(), cands_.begin() + k - 1, cands_.end(), more_likely);
     cands_.resize(static_cast<std::size_t>(k));
@@ -102,6 +108,38 @@ void Sampler::truncate(std::span<const float> logits) {
     const double floor = static_cast<double>(max_logit(sorted)) + std::log(static_cast<double>(params_.min_p));
     std::erase_if(cands_, [&](const Candidate& c) { return static_cast<double>(c.logit) < floor; });
   }
+}
+
+std::uint32_t Sampler::top_needed() const {
+  if (params_.repeat_penalty < 1.0f && !seen_.empty()) return 0;  // a penalty below 1 raises logits
+  const auto penalized_n = static_cast<std::uint32_t>(params_.repeat_penalty != 1.0f ? seen_.size() : 0);
+  if (params_.temperature == 0.0f) return std::min(n_vocab_, 1 + penalized_n);
+  if (params_.top_k <= 0) return 0;
+  return std::min<std::uint64_t>(n_vocab_, std::uint64_t(params_.top_k) + penalized_n);
+}
+
+std::uint32_t Sampler::sample_top(std::span<const TokenLogit> top) {
+  const std::uint32_t need = top_needed();
+  if (need == 0)
+    fail("sample_top: these parameters need the whole vocabulary (top-k off or repeat penalty below 1)");
+  if (top.size() < need)
+    fail("sample_top: got " + std::to_string(top.size()) + " logits but needs the " + std::to_string(need) +
+         " highest");
+  cands_.clear();
+  for (const TokenLogit& t : top) {
+    if (t.id >= n_vocab_) fail("sample_top: token " + std::to_string(t.id) + " is outside the vocabulary");
+    const float l = sanitized(t.logit);
+    cands_.push_back({t.id, params_.repeat_penalty != 1.0f && seen_.contains(t.id) ? penalized(l) : l});
+  }
+  // The order sample() would leave them in when its top-k step runs: most likely first.
+  std::sort(cands_.begin(), cands_.end(), more_likely);
+  if (params_.temperature == 0.0f) {
+    const Candidate best = cands_.front();
+    if (best.logit == -std::numeric_limits<float>::infinity()) fail("every logit is -inf or NaN");
+    return best.id;
+  }
+  truncate_candidates();
+  return draw();
 }
 
 void Sampler::keep_top_p(bool& sorted) {
@@ -149,7 +187,7 @@ std::uint32_t Sampler::argmax(std::span<const float> logits) const {
   for (std::uint32_t i = 0; i < n_vocab_; ++i) {
     float l = logits[i];
     if (std::isnan(l)) continue;
-    if (penalty && seen_.contains(i)) l = l > 0.0f ? l / params_.repeat_penalty : l * params_.repeat_penalty;
+    if (penalty && seen_.contains(i)) l = penalized(l);
     if (best == n_vocab_ || l > best_logit) best = i, best_logit = l;  // strict: ties keep the lower id
   }
   if (best == n_vocab_ || best_logit == -std::numeric_limits<float>::infinity()) fail("every logit is -inf or NaN");
@@ -159,6 +197,10 @@ std::uint32_t Sampler::argmax(std::span<const float> logits) const {
 std::uint32_t Sampler::sample(std::span<const float> logits) {
   if (params_.temperature == 0.0f) return argmax(logits);
   truncate(logits);
+  return draw();
+}
+
+std::uint32_t Sampler::draw() {
   if (cands_.size() == 1) return cands_.front().id;
   const double total = tempered_weights();
   const double target = uniform() * total;

@@ -23,6 +23,12 @@ struct SamplingParams {
   std::uint64_t seed = 0;       // seed of the std::mt19937_64 behind the draw
 };
 
+// A token and its raw logit: the GPU top-k's output (Gemma4Session::decode_top).
+struct TokenLogit {
+  std::uint32_t id = 0;
+  float logit = 0.0f;
+};
+
 // One surviving token and its probability in the distribution the draw uses.
 struct TokenProb {
   std::uint32_t id = 0;
@@ -36,6 +42,15 @@ class Sampler {
 
   // Picks the next token from logits [n_vocab] f32. Does not accept it (call accept()).
   std::uint32_t sample(std::span<const float> logits);
+  // How many of the highest raw logits sample_top() needs to pick exactly what sample() would on
+  // the full logits: greedy 1, top-k k, plus the distinct tokens the repetition penalty lowers
+  // (each may drop out of the set); 0 when it needs the whole vocabulary (top-k off, or a penalty
+  // below 1, which raises logits).
+  std::uint32_t top_needed() const;
+  // sample() from the highest logits only: `top` holds at least top_needed() of them, the highest
+  // of the vocabulary (any order), as a GPU top-k gives. Throws when top_needed() is 0 or short.
+  std::uint32_t sample_top(std::span<const TokenLogit> top);
+
   // The distribution sample() would draw from: survivors of the truncation chain with their
   // final (tempered, normalised) probabilities, most likely first (ties: lower id first).
   // Greedy params give the single argmax token with p = 1.
@@ -60,6 +75,11 @@ class Sampler {
   // survivors in cands_ with their penalised untempered logits, in id order or, once a step
   // had to sort, most likely first: deterministic either way.
   void truncate(std::span<const float> logits);
+  // The truncation chain (top-k, top-p, min-p) over cands_ (penalised logits, any order).
+  void truncate_candidates();
+  static float sanitized(float logit);  // NaN -> -inf, +inf -> the largest float
+  float penalized(float logit) const;   // the repetition penalty applied
+  std::uint32_t draw();                 // tempered softmax over cands_ and one draw
   void keep_top_p(bool& sorted);
   float max_logit(bool sorted) const;
   double tempered_weights();  // probs_[i] = exp((logit_i - max) / T); returns their sum

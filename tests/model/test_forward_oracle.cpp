@@ -138,6 +138,41 @@ TEST_F(ForwardProfileTest, MinimalProfileMatchesTheCpuReference) {
   EXPECT_TRUE(validation_clean(*minimal));
 }
 
+// decode_top: the GPU's top logits of the last token are the highest of decode()'s full logits
+// (suppressed tokens excluded), in order, with the same values; the cache advances the same.
+TEST_F(ForwardProfileTest, DecodeTopIsTheHeadOfTheFullLogits) {
+  test::TempDir dir;
+  factory::FactoryOptions fo;
+  fo.type = factory::parse_type_choice("Q8_0");
+  fo.seed = 4;
+  factory::write_model(fo, dir.path() / "m.gguf");
+  ModelLoadOptions lo;
+  lo.n_ctx = 64;
+  lo.n_ubatch = 8;
+  const auto model = Gemma4Model::load(ctx(), dir.path() / "m.gguf", lo);
+  const std::uint32_t vocab = model->hparams().n_vocab;
+  Gemma4Session full(*model, {64, 8}), top(*model, {64, 8});
+  const auto ids = prompt(20, vocab, 5);  // three ubatches
+  for (const std::uint32_t n : {1u, 40u, top.top_logits_max()}) {
+    full.reset();
+    top.reset();
+    const std::vector<float> logits = full.decode(ids);
+    const std::vector<TokenLogit> got = top.decode_top(ids, n);
+    EXPECT_EQ(top.n_past(), full.n_past());
+    std::vector<std::uint32_t> order(vocab);
+    for (std::uint32_t i = 0; i < vocab; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return logits[a] > logits[b]; });
+    const std::uint32_t want_n = std::min<std::uint32_t>(n, vocab - model->suppressed_tokens().size());
+    ASSERT_EQ(got.size(), want_n) << "n=" << n;
+    for (std::uint32_t i = 0; i < want_n; ++i) {
+      ASSERT_EQ(got[i].id, order[i]) << "n=" << n << " rank " << i;
+      ASSERT_EQ(got[i].logit, logits[order[i]]) << "n=" << n << " rank " << i;
+    }
+  }
+  EXPECT_THROW(top.decode_top(ids, 0), Error);
+  EXPECT_THROW(top.decode_top(ids, top.top_logits_max() + 1), Error);
+}
+
 // The ring of the sliding layers is pad256(window + ubatch) cells: 256 for these cases, so the
 // 300-token prompts wrap it, and the tiny window (16) / small window (64) are crossed many times.
 INSTANTIATE_TEST_SUITE_P(Types, ForwardOracleTest,

@@ -55,6 +55,64 @@ Ids survivors(const SamplingParams& p, const std::vector<float>& logits) {
   return ids_of(s.distribution(logits));
 }
 
+// sample_top on the top_needed() highest logits (as the GPU top-k gives them: logit descending,
+// ties to the lower id) draws exactly what sample() draws on the full logits, step after step
+// with the repetition penalty (above 1) pushing recent tokens out of the set; logits with many
+// ties, -inf and NaN. top-k off and a penalty below 1 need the whole vocabulary.
+TEST(Sampler, SampleTopMatchesSampleOnTheFullLogits) {
+  constexpr std::uint32_t kVocab = 3000;
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> level(-40, 40);
+  for (const SamplingParams base : {params(0.0f), params(0.8f, 40), params(1.0f, 64, 0.9f, 0.05f), params(1.5f, 1)}) {
+    for (const float penalty : {1.0f, 1.3f}) {
+      SamplingParams p = base;
+      p.repeat_penalty = penalty;
+      p.repeat_last_n = 16;
+      p.seed = 99;
+      Sampler full(p, kVocab), top(p, kVocab);
+      Ids recent;
+      for (int step = 0; step < 40; ++step) {
+        std::vector<float> logits(kVocab);
+        for (float& l : logits) l = level(rng) / 8.0f;  // many exact ties
+        // Recent tokens at the top of the raw logits, so the penalty moves them within the set.
+        for (const std::uint32_t id : recent) logits[id] = 5.0f;
+        logits[step % 50] = -std::numeric_limits<float>::infinity();
+        logits[(step * 7) % 60] = std::numeric_limits<float>::quiet_NaN();
+        const std::uint32_t need = top.top_needed();
+        ASSERT_GT(need, 0u);
+        std::vector<std::uint32_t> order(kVocab);
+        for (std::uint32_t i = 0; i < kVocab; ++i) order[i] = i;
+        const auto key = [&](std::uint32_t i) {
+          return std::isnan(logits[i]) ? -std::numeric_limits<float>::infinity() : logits[i];
+        };
+        std::partial_sort(order.begin(), order.begin() + need, order.end(), [&](std::uint32_t a, std::uint32_t b) {
+          return key(a) > key(b) || (key(a) == key(b) && a < b);
+        });
+        std::vector<TokenLogit> best;
+        for (std::uint32_t i = 0; i < need; ++i) best.push_back({order[i], logits[order[i]]});
+        const std::uint32_t want = full.sample(logits), got = top.sample_top(best);
+        ASSERT_EQ(got, want) << "temperature " << p.temperature << " top_k " << p.top_k << " penalty " << penalty
+                             << " step " << step;
+        full.accept(want);
+        top.accept(got);
+        recent.push_back(want);
+        if (recent.size() > 16) recent.erase(recent.begin());
+      }
+    }
+  }
+  Sampler off(params(1.0f), 10);
+  EXPECT_EQ(off.top_needed(), 0u);
+  EXPECT_THROW(off.sample_top(std::vector<TokenLogit>{{1, 0.5f}}), Error);
+  SamplingParams raise = params(0.0f);
+  raise.repeat_penalty = 0.5f;
+  Sampler low(raise, 10);
+  EXPECT_EQ(low.top_needed(), 1u);  // nothing seen yet
+  low.accept(3);
+  EXPECT_EQ(low.top_needed(), 0u);
+  Sampler greedy(params(0.0f, 5), 10);
+  EXPECT_THROW(greedy.sample_top({}), Error);
+}
+
 TEST(Sampler, GreedyIsArgmaxWithTiesToLowestId) {
   Sampler s(params(0.0f), 6);
   EXPECT_EQ(s.sample(std::vector<float>{0.1f, 2.0f, -3.0f, 1.9f, 0.0f, 2.0f - 1e-6f}), 1u);
