@@ -8,6 +8,8 @@
 #include <cstring>
 #include <exception>
 #include <fstream>
+#include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "runtime/model/memory_plan.h"
@@ -102,6 +104,42 @@ TEST_F(RunCliTest, BenchJson) {
   EXPECT_EQ(doc["results"][0]["test"], "pp16");
   EXPECT_EQ(doc["results"][1]["test"], "tg4");
   EXPECT_GT(doc["results"][1]["t_per_s"].get<double>(), 0.0);
+}
+
+// `bench kernels` on one small shape: a row per runnable variant and batch, one of them the plan's,
+// with positive times and rates; batch-1 rows are their own reference; bad names are errors.
+TEST_F(RunCliTest, BenchKernelsJson) {
+  const ToolResult r = run_tool("tessera", "bench kernels --types Q4_0,Q6_K --batches 1,3 --shapes attn_k -r 1 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  EXPECT_GT(doc["copy_gb_per_s"].get<double>(), 0.0);
+  std::map<std::string, int> planned;  // type/m -> rows marked as the plan's kernel
+  std::set<std::string> kernels;
+  for (const nlohmann::json& row : doc["results"]) {
+    EXPECT_EQ(row["shape"], "attn_k");
+    EXPECT_EQ(row["k"], 3840);
+    EXPECT_EQ(row["n"], 2048);
+    ASSERT_FALSE(row["skipped"].get<bool>()) << row.dump();
+    EXPECT_GT(row["ms"].get<double>(), 0.0);
+    EXPECT_GT(row["weight_gb_per_s"].get<double>(), 0.0);
+    EXPECT_GT(row["gflops"].get<double>(), 0.0);
+    if (row["m"] == 1) {
+      EXPECT_DOUBLE_EQ(row["x_batch1"].get<double>(), 1.0);
+    }
+    planned[row["type"].get<std::string>() + "/" + std::to_string(row["m"].get<int>())] += row["planned"].get<bool>();
+    kernels.insert(row["kernel"].get<std::string>());
+  }
+  EXPECT_EQ(doc["results"].size(), 2 * 2 * kernels.size());
+  EXPECT_TRUE(kernels.contains("matvec") && kernels.contains("simple")) << doc.dump();
+  ASSERT_EQ(planned.size(), 4u);
+  for (const auto& [key, n] : planned) EXPECT_EQ(n, 1) << key;
+
+  const ToolResult bad = run_tool("tessera", "bench kernels --types Q3_K");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("unknown weight type 'Q3_K'"), std::string::npos) << bad.err;
+  const ToolResult shape = run_tool("tessera", "bench kernels --shapes ffn");
+  EXPECT_EQ(shape.code, 1);
+  EXPECT_NE(shape.err.find("ffn_up"), std::string::npos) << shape.err;
 }
 
 TEST_F(RunCliTest, PromptPastTheContextIsAClearError) {

@@ -1,6 +1,7 @@
 // tessera-bench-kernels: GPU time of the foundation kernels on Gemma 4 12B shapes, from GPU
 // timestamps, as GB/s and as a share of the device's measured streaming bandwidth (a compute
 // pass reading and writing 64 MiB, best of the runs). Speed is measured here, never asserted in tests.
+// The matmul family has its own benchmark: `tessera bench kernels`.
 //
 //   tessera-bench-kernels [--runs N] [--json]      (device and profile from TESSERA_DEVICE*)
 #include <CLI/CLI.hpp>
@@ -17,7 +18,6 @@
 #include "engine/context.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/geglu.h"
-#include "engine/ops/matmul.h"
 #include "engine/ops/get_rows.h"
 #include "engine/ops/rms_norm.h"
 #include "engine/ops/softcap.h"
@@ -87,18 +87,6 @@ int run(int argc, char** argv) {
   results.push_back({"get_rows Q6_K 64 x 3840", double(kTokens) * (q6_row + 4.0 * kHidden), bench::best_gpu_ms(*ctx, runs, [&](CommandList& cmd) {
                        ops::get_rows(*ctx, cmd, DType::Q6_K, table, ids.range(), c.range(), kTokens, kHidden, 61.97f);
                      })});
-  // Matmul on the 12B FFN gate/up shape (k 3840 -> n 15360), weights zero-filled in buffer a;
-  // n = 1 is a decode step, n = 8 the speculative verify batch. Bytes: weights + x + y.
-  for (const DType t : {DType::Q4_K, DType::Q8_0})
-    for (const std::uint32_t m : {1u, 8u}) {
-      const ops::TableChunk w[] = {{a.range(0, dtype_bytes(t, kHidden) * kFfn), 0, kFfn}};
-      const std::string name = "matmul " + std::string(dtype_info(t).name) + " 3840->15360 n=" + std::to_string(m);
-      const double bytes = double(dtype_bytes(t, kHidden)) * kFfn + 4.0 * m * (kHidden + kFfn);
-      results.push_back({name, bytes, bench::best_gpu_ms(*ctx, runs, [&](CommandList& cmd) {
-                           ops::matmul(*ctx, cmd, t, w, b.range(), c.range(), m, kHidden, kFfn);
-                         })});
-    }
-
   if (json) {
     nlohmann::json doc{{"device", caps.name}, {"driver", caps.driver_info}, {"profile", caps.profile}, {"runs", runs},
                        {"stream_gb_per_s", stream_gbs}, {"kernels", nlohmann::json::array()}};

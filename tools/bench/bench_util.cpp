@@ -21,17 +21,21 @@ double best_gpu_ms(Context& ctx, int runs, const std::function<void(CommandList&
   return best;
 }
 
+std::pair<Buffer, Buffer> zeroed_pair(Context& ctx, std::uint64_t bytes) {
+  std::pair<Buffer, Buffer> p{Buffer::create(ctx.device(), bytes, MemoryKind::Device, "bandwidth.src"),
+                              Buffer::create(ctx.device(), bytes, MemoryKind::Device, "bandwidth.dst")};
+  CommandList init(ctx);
+  init.begin();
+  init.fill_zero(p.first.range());
+  init.fill_zero(p.second.range());
+  init.submit_and_wait();
+  return p;
+}
+
 double stream_bandwidth_gbs(Context& ctx, int runs) {
   if (!CommandList(ctx).timestamps_enabled()) return 0;
   constexpr std::uint64_t kBytes = 64ull << 20;
-  Buffer a = Buffer::create(ctx.device(), kBytes, MemoryKind::Device, "stream.a");
-  Buffer b = Buffer::create(ctx.device(), kBytes, MemoryKind::Device, "stream.b");
-  {
-    CommandList init(ctx);
-    init.begin();
-    init.fill_zero(a.range());
-    init.submit_and_wait();
-  }
+  const auto [a, b] = zeroed_pair(ctx, kBytes);
   const double ms = best_gpu_ms(ctx, runs, [&](CommandList& cmd) {
     ops::scale(ctx, cmd, a.range(), b.range(), static_cast<std::uint32_t>(kBytes / 4), 2.0f);
   });

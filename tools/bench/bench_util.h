@@ -3,6 +3,9 @@
 // the 100% that kernel and model figures are compared with.
 #pragma once
 #include <functional>
+#include <utility>
+
+#include "engine/buffer.h"
 
 #include "engine/commands.h"
 #include "engine/context.h"
@@ -11,6 +14,9 @@ namespace tessera::bench {
 
 // Records `record` once per run, submits, returns the best summed GPU time in ms.
 double best_gpu_ms(Context& ctx, int runs, const std::function<void(CommandList&)>& record);
+
+// Two zero-filled device buffers of `bytes` each: the source and destination of a bandwidth pass.
+std::pair<Buffer, Buffer> zeroed_pair(Context& ctx, std::uint64_t bytes);
 
 // GB/s of the best of `runs` 64 MiB f32 scale passes (bytes read + written over GPU time); 0 when
 // the device has no timestamps.

@@ -2,6 +2,9 @@
 // throughput. pp<N>: a prefill of N tokens from an empty cache; tg<N>: N single-token decode
 // steps after it. Wall-clock tokens/s (mean ± stddev over the repetitions), plus for decode the
 // weight bytes streamed per second and their share of the device's measured streaming bandwidth.
+//
+// `tessera bench kernels [--types Q4_K,Q6_K,Q8_0] [--batches 1,4,16,512] [--json]`: every matmul
+// variant on the 12B linear-layer shapes (tools/bench/matmul_bench.h).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +15,7 @@
 #include "engine/error.h"
 #include "engine/log.h"
 #include "tools/bench/bench_util.h"
+#include "tools/bench/matmul_bench.h"
 #include "tools/cli/model_setup.h"
 #include "engine/platform/console.h"
 
@@ -115,6 +119,73 @@ int bench(BenchOptions o, const GlobalOptions& global) {
   return 0;
 }
 
+struct KernelBenchArgs {
+  std::vector<std::string> types{"Q4_K", "Q6_K", "Q8_0"};
+  std::vector<std::uint32_t> batches{1, 4, 16, 512};
+  std::vector<std::string> shapes;  // names; empty = all
+  bool plan_only = false;
+  int runs = 3;
+  double max_seconds = 5.0;
+  bool json = false;
+};
+
+void print_kernel_row(const bench::MatmulBenchReport& rep, const bench::MatmulBenchRow& r) {
+  const std::string kn = std::to_string(r.shape.k) + "->" + std::to_string(r.shape.n);
+  const std::string kernel = std::string(matmul_kernel_name(r.kernel)) + (r.planned ? " *" : "");
+  if (r.skipped) {
+    std::printf("%-5s %-19s %-12s %4u %-15s   skipped (estimated %.1f s)\n", std::string(dtype_name(r.type)).c_str(),
+                r.shape.name.c_str(), kn.c_str(), r.m, kernel.c_str(), r.estimate_ms / 1e3);
+  } else {
+    const double b1 = rep.batch1_ms(r);
+    std::printf("%-5s %-19s %-12s %4u %-15s %10.3f %9.2f %9.1f %7.1f%% %6.2f\n", std::string(dtype_name(r.type)).c_str(),
+                r.shape.name.c_str(), kn.c_str(), r.m, kernel.c_str(), r.ms, r.weight_gb_per_s(), r.gflops(),
+                rep.copy_gb_per_s > 0 ? 100.0 * r.weight_gb_per_s() / rep.copy_gb_per_s : 0.0, b1 > 0 ? r.ms / b1 : 0.0);
+  }
+  std::fflush(stdout);
+}
+
+int bench_kernels(const KernelBenchArgs& a, const GlobalOptions& global) {
+  bench::MatmulBenchOptions o;
+  o.types.clear();
+  for (const std::string& name : a.types) {
+    const std::optional<DType> t = parse_dtype(name);
+    if (!t) throw Error("[bench] unknown weight type '" + name + "' (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K)");
+    o.types.push_back(*t);
+  }
+  o.batches = a.batches;
+  if (!a.shapes.empty()) {
+    std::erase_if(o.shapes, [&](const bench::MatmulShape& s) {
+      return std::find(a.shapes.begin(), a.shapes.end(), s.name) == a.shapes.end();
+    });
+    if (o.shapes.size() != a.shapes.size()) {
+      std::string known;
+      for (const bench::MatmulShape& s : bench::gemma4_12b_matmul_shapes()) known += " " + s.name;
+      throw Error("[bench] unknown shape name among --shapes; the 12B shapes are:" + known);
+    }
+  }
+  o.all_variants = !a.plan_only;
+  o.runs = a.runs;
+  o.max_seconds = a.max_seconds;
+  auto ctx = Context::create(engine_options(global));
+  if (!a.json)
+    std::printf("device: %s (%s)%s%s; GPU timestamps, best of %d runs; * = the plan's kernel\n", ctx->caps().name.c_str(),
+                ctx->caps().driver_info.c_str(), ctx->caps().profile.empty() ? "" : ", profile ",
+                ctx->caps().profile.c_str(), a.runs);
+  const bench::MatmulBenchReport rep = bench::run_matmul_bench(*ctx, o, [&](const bench::MatmulBenchReport& so_far) {
+    if (a.json) return;
+    if (so_far.rows.size() == 1)
+      std::printf("copy bandwidth: %.2f GB/s (vkCmdCopyBuffer of %s, bytes read + written); %% copy = weight GB/s "
+                  "over it; x m=1 = time over the batch-1 time\n%-5s %-19s %-12s %4s %-15s %10s %9s %9s %8s %6s\n",
+                  so_far.copy_gb_per_s, format_bytes_short(so_far.copy_bytes).c_str(), "type", "shape", "K->N", "m",
+                  "kernel", "ms", "weight GB/s", "GFLOPS", "% copy", "x m=1");
+    print_kernel_row(so_far, so_far.rows.back());
+  });
+  if (a.json) {
+    std::printf("%s\n", rep.to_json().dump(2).c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
@@ -125,7 +196,27 @@ void add_bench_command(CLI::App& app, const GlobalOptions& global, int& exit_cod
   cmd->add_option("-n,--n-gen", opts->n_gen, "decoded tokens of the generation test (0: skip)");
   cmd->add_option("-r,--repetitions", opts->reps, "repetitions")->check(CLI::PositiveNumber);
   cmd->add_flag("--json", opts->json, "print JSON");
-  cmd->callback([opts, &global, &exit_code] { exit_code = bench(*opts, global); });
+  auto kopts = std::make_shared<KernelBenchArgs>();
+  CLI::App* kernels = cmd->add_subcommand(
+      "kernels", "matmul kernels on the 12B shapes: ms, weight GB/s, GFLOPS, % of the measured copy bandwidth");
+  kernels->add_option("--types", kopts->types, "weight types")->delimiter(',')->capture_default_str();
+  kernels->add_option("--batches", kopts->batches, "activation rows per case")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  kernels->add_option("--shapes", kopts->shapes,
+                      "shape names (attn_q, attn_k, ffn_up, ffn_down, attn_output.global, output); default all")
+      ->delimiter(',');
+  kernels->add_flag("--plan-only", kopts->plan_only, "only the plan's kernel per case, not every variant");
+  kernels->add_option("-r,--runs", kopts->runs, "timed runs per case after a warm-up")->check(CLI::PositiveNumber);
+  kernels->add_option("--max-seconds", kopts->max_seconds, "skip cases estimated to take longer per run")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  kernels->add_flag("--json", kopts->json, "print JSON");
+  kernels->callback([kopts, &global, &exit_code] { exit_code = bench_kernels(*kopts, global); });
+  cmd->callback([opts, kernels, &global, &exit_code] {
+    if (kernels->parsed()) return;  // `bench kernels` ran its own callback
+    exit_code = bench(*opts, global);
+  });
 }
 
 }  // namespace tessera::cli
