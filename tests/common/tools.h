@@ -16,7 +16,8 @@ struct ToolResult {
   std::string err;  // stderr
 };
 
-// Runs `<tool_path(tool)> <args>` through the shell (args are passed as written).
+// Runs `<tool_path(tool)> <args>` without a shell: args are words separated by spaces, '...'
+// quotes one word, `< file` is the standard input.
 ToolResult run_tool(std::string_view tool, const std::string& args);
 
 // Whole file as a string ("" when unreadable).
