@@ -9,6 +9,8 @@ namespace {
 // Shared memory a tile may use where the driver overstates its limit (llama.cpp#24877: a 16.9 KB
 // tile failed under a reported 32 KB).
 constexpr std::uint32_t kOverstatedSharedBudget = 16384;
+// Shared memory of flash_attn's large tiles (q 16 KiB + scores 8 KiB + row state), with margin.
+constexpr std::uint32_t kAttentionLargeShared = 26 * 1024;
 }  // namespace
 
 const char* matmul_kernel_name(MatmulKernel k) {
@@ -58,6 +60,7 @@ KernelPlan plan_kernels(const DeviceCaps& caps) {
   if (q.has(Quirk::shared_memory_overstated))
     p.shared_memory_budget = std::min(p.shared_memory_budget, kOverstatedSharedBudget);
   p.quantized_v_cache_hd256 = !q.has(Quirk::quantized_v_cache_hd256);
+  p.attention_large = p.large_tiles && max_inv >= 128 && p.shared_memory_budget >= kAttentionLargeShared;
   if (q.has(Quirk::needs_explicit_subgroup_size) && caps.subgroup_size_control && caps.subgroup_size != 0)
     p.required_subgroup_size = caps.subgroup_size;
   if (q.has(Quirk::coopmat_subgroup_multiple))

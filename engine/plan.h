@@ -39,6 +39,8 @@ struct KernelPlan {
   bool large_tiles = true;                   // large matmul / attention tiles may be used
   std::uint32_t shared_memory_budget = 0;    // bytes of shared memory one kernel's tiles may use
   bool quantized_v_cache_hd256 = true;       // a quantized V cache may serve head dim 256
+  bool attention_large = true;               // flash_attn tiles of 128 keys x 16 rows (25 KiB shared),
+                                             // else flash_attn_small: 64 x 8 (11 KiB)
   std::uint32_t required_subgroup_size = 0;  // forced on every pipeline; 0 = the driver's choice
   std::uint32_t coopmat_workgroup_multiple = 1;  // cooperative-matrix workgroup X is a multiple of this
   bool topk_shared_sort = false;             // GPU top-k sorts through shared memory

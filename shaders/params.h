@@ -79,7 +79,8 @@ struct HeadNormRopeParams {
   uint has_weight; // 0 or 1
 };
 
-// kv_store.comp: cache[(pos0 + t) % cells, :] = f16(src[t, :]) for t < m, width halves a row.
+// kv_store.comp: cache[(pos0 + t) % cells, :] = src[t, :] for t < m as f16 (width halves a row)
+// or, variant q8_0, as Q8_0 (int8 quants [cells, width], then f32 scales [cells, width / 32]).
 struct KvStoreParams {
   uint width;      // elements per row (even)
   uint m;          // rows to store
@@ -87,19 +88,43 @@ struct KvStoreParams {
   uint cells;      // rows of the cache (a ring when smaller than the context)
 };
 
-// attention.comp: o[t, h, :] = softmax_k(scale * q[t, h, :] . K[k, h / group, :] + mask) V[k, ...]
-// over the cached positions visible to the query at position pos0 + t: causal, and within the
-// last `window` positions when window != 0. K/V are f16 rows of n_kv_head * head_dim in a ring
-// of `cells` rows (position p at row p % cells).
-struct AttentionParams {
-  uint head_dim;   // elements per head (even)
-  uint n_head;     // query heads
-  uint n_kv_head;  // KV heads (n_head % n_kv_head == 0)
-  uint m;          // query rows (tokens)
-  uint pos0;       // position of query row 0
-  uint cells;      // cache rows
-  uint window;     // sliding window (0 = none)
-  float scale;     // score scale (Gemma 4: 1.0)
+// flash_attn.comp: o[t, h, :] = softmax_k(scale * q[t, h, :] . K[k, h / group, :]) V[k, ...] over
+// the positions pk that row t sees: lo(t) <= pk <= hi(t), lo = window ? max(0, pq + 1 - window)
+// : 0 and hi = has_limits ? limits[t] : pq (pq = pos0 + t). Position pk lives in cache row
+// pk % cells. With n_split > 1 each split writes partial results for flash_attn_reduce.
+struct FlashAttnParams {
+  uint head_dim;    // elements per head (multiple of 4; of 32 for Q8_0)
+  uint n_head;      // query heads
+  uint n_kv_head;   // KV heads (n_head % n_kv_head == 0)
+  uint m;           // query rows (tokens)
+  uint pos0;        // position of query row 0
+  uint cells;       // cache rows
+  uint window;      // sliding window (0 = none)
+  float scale;      // score scale (Gemma 4: 1.0)
+  uint has_limits;  // 1: limits[t] is row t's last visible key (bidirectional blocks)
+  uint n_split;     // key slices (split-K); 1 writes o directly
+  uint cap_heads;   // capture: bit h set = head h's scores go to the capture buffer
+  uint cap_lo;      // capture: key position of column 0
+  uint cap_cols;    // capture: columns per captured row
+};
+
+// flash_attn_reduce.comp: o[row] = sum_s exp(m_s - M) o_s / sum_s exp(m_s - M) l_s.
+struct FlashReduceParams {
+  uint head_dim;  // elements per row
+  uint rows;      // m * n_head
+  uint n_split;   // partial results per row
+};
+
+// attn_capture.comp: softmax of each captured row over its visible keys, summed into bins.
+struct AttnCaptureParams {
+  uint m;           // query rows
+  uint n_cap;       // captured heads per row
+  uint cols;        // captured key columns (positions cap_lo ..)
+  uint bins;        // output columns (bins * cols < 2^32)
+  uint pos0;        // position of row 0
+  uint window;      // sliding window (0 = none)
+  uint has_limits;  // as in FlashAttnParams
+  uint cap_lo;      // key position of column 0
 };
 
 // matmul.comp: y[t, row_begin + r] = sum_i x[t, i] * dequant(W[r, i]) for the rows r of one weight
@@ -125,7 +150,9 @@ static_assert(sizeof(MatmulParams) == 28);
 static_assert(sizeof(HeadNormRopeParams) == 24);
 static_assert(sizeof(KvStoreParams) == 16);
 static_assert(sizeof(TopkParams) == 8);
-static_assert(sizeof(AttentionParams) == 32);
+static_assert(sizeof(FlashAttnParams) == 52);
+static_assert(sizeof(FlashReduceParams) == 12);
+static_assert(sizeof(AttnCaptureParams) == 32);
 }  // namespace tessera::shader
 #endif
 

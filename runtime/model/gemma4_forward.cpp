@@ -11,7 +11,7 @@
 #include "engine/ops/geglu.h"
 #include "engine/ops/get_rows.h"
 #include "engine/ops/head_norm_rope.h"
-#include "engine/ops/kv_cache_ops.h"
+#include "engine/ops/attention.h"
 #include "engine/ops/matmul.h"
 #include "engine/ops/topk.h"
 #include "engine/ops/rms_norm.h"
@@ -35,6 +35,7 @@ struct Gemma4Session::Buffers {
   Buffer k;        // [T, n_kv * head_dim] max over layers
   Buffer v;        // [T, n_kv * head_dim] max over layers
   Buffer attn;     // [T, n_head * head_dim_max] attention output
+  Buffer attn_scratch;  // split-K partials of attention (largest over layers and batch sizes)
   Buffer gate;     // [T, n_ff_max]
   Buffer up;       // [T, n_ff_max]
   Buffer logits;   // [head_rows, n_vocab]
@@ -79,6 +80,11 @@ void fill_rope(Buffer& b, const RopeTable& r, std::uint32_t pos0, std::uint32_t 
   b.flush();
 }
 
+// Attention of m query rows at positions pos0.. over one layer's cache (Gemma 4: scale 1.0).
+ops::AttentionShape attention_shape(const KvCache::Layer& c, std::uint32_t n_head, std::uint32_t m, std::uint32_t pos0) {
+  return {c.head_dim, n_head, c.n_kv_heads, m, pos0, c.cells, c.window, 1.0f, c.type};
+}
+
 Buffer device_buffer(Context& ctx, std::uint64_t floats, const char* name) {
   return Buffer::create(ctx.device(), std::max<std::uint64_t>(4 * floats, 4), MemoryKind::Device, name);
 }
@@ -86,7 +92,8 @@ Buffer device_buffer(Context& ctx, std::uint64_t floats, const char* name) {
 }  // namespace
 
 Gemma4Session::Gemma4Session(const Gemma4Model& model, const SessionOptions& opts)
-    : model_(model), kv_(KvCache::create(model.context(), model.hparams(), opts.n_ctx, opts.n_ubatch)) {
+    : model_(model),
+      kv_(KvCache::create(model.context(), model.hparams(), opts.n_ctx, opts.n_ubatch, opts.kv_type)) {
   Context& ctx = model.context();
   const Gemma4HParams& hp = model.hparams();
   const std::uint64_t T = opts.n_ubatch;
@@ -106,6 +113,13 @@ Gemma4Session::Gemma4Session(const Gemma4Model& model, const SessionOptions& opt
   b.k = device_buffer(ctx, T * kv_w, "act.k");
   b.v = device_buffer(ctx, T * kv_w, "act.v");
   b.attn = device_buffer(ctx, T * q_w, "act.attn");
+  std::uint64_t scratch = 4;
+  for (std::uint32_t il = 0; il < hp.n_layer; ++il)
+    for (std::uint32_t m = 1; m <= T; ++m) {
+      const ops::AttentionShape s = attention_shape(kv_.layer(il), hp.layer(il).n_head, m, kv_.n_ctx() - m);
+      scratch = std::max(scratch, ops::attention_scratch_bytes(s, ops::attention_splits(ctx.plan(), s)));
+    }
+  b.attn_scratch = Buffer::create(ctx.device(), scratch, MemoryKind::Device, "act.attn_scratch");
   b.gate = device_buffer(ctx, T * ff, "act.gate");
   b.up = device_buffer(ctx, T * ff, "act.up");
   const std::uint64_t row_bytes = 4ull * hp.n_vocab;
@@ -246,10 +260,12 @@ void Gemma4Session::record_layer(std::uint32_t il, std::uint32_t T, std::uint32_
   }
   ops::head_norm_rope(ctx, cmd, b.q.range(), lw.attn_q_norm.range(), cs, T, l.n_head, hd, rope.n_rot, eps);
   ops::head_norm_rope(ctx, cmd, b.k.range(), lw.attn_k_norm.range(), cs, T, l.n_kv_heads, hd, rope.n_rot, eps);
-  ops::kv_store(ctx, cmd, b.k.range(), cache.k.range(), T, kv_w, pos0, cache.cells);
-  ops::kv_store(ctx, cmd, b.v.range(), cache.v.range(), T, kv_w, pos0, cache.cells);
-  const ops::AttentionShape shape{hd, l.n_head, l.n_kv_heads, T, pos0, cache.cells, cache.window, 1.0f};
-  ops::attention(ctx, cmd, shape, b.q.range(), cache.k.range(), cache.v.range(), b.attn.range());
+  ops::kv_store(ctx, cmd, b.k.range(), cache.k.range(), T, kv_w, pos0, cache.cells, cache.type);
+  ops::kv_store(ctx, cmd, b.v.range(), cache.v.range(), T, kv_w, pos0, cache.cells, cache.type);
+  ops::AttentionOptions attn_opt;
+  attn_opt.scratch = b.attn_scratch.range();
+  ops::attention(ctx, cmd, attention_shape(cache, l.n_head, T, pos0), b.q.range(), cache.k.range(), cache.v.range(),
+                 b.attn.range(), attn_opt);
   ops::matmul(ctx, cmd, lw.attn_output.type, lw.attn_output.table(), b.attn.range(), b.o.range(), T, q_w, d);
   ops::rms_norm(ctx, cmd, b.o.range(), lw.post_attention_norm.range(), b.o.range(), T, d, eps);
   ops::add(ctx, cmd, b.x.range(), b.o.range(), b.x.range(), T * d, T * d);

@@ -55,6 +55,7 @@ class Gemma4Model {
 struct SessionOptions {
   std::uint32_t n_ctx = 4096;    // positions the KV cache holds
   std::uint32_t n_ubatch = 512;  // tokens per forward (prefill is split into ubatches)
+  ops::KvType kv_type = ops::KvType::f16;  // KV cache storage
 };
 
 class Gemma4Session {

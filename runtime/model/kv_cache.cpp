@@ -7,7 +7,8 @@
 
 namespace tessera {
 
-KvCache KvCache::create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_ctx, std::uint32_t n_ubatch) {
+KvCache KvCache::create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_ctx, std::uint32_t n_ubatch,
+                        ops::KvType type) {
   if (n_ctx == 0 || n_ubatch == 0) throw Error("[kv_cache] context and ubatch must be positive");
   if (n_ctx > hp.n_ctx_train)
     throw Error("[kv_cache] context " + std::to_string(n_ctx) + " exceeds the model's trained context " +
@@ -15,6 +16,7 @@ KvCache KvCache::create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_c
   MemoryPlanOptions opt;
   opt.ctx_len = n_ctx;
   opt.n_ubatch = n_ubatch;
+  opt.kv_type = type == ops::KvType::q8_0 ? DType::Q8_0 : DType::F16;
   KvCache c;
   c.plan_ = plan_kv_cache(hp, opt);
   c.n_ctx_ = n_ctx;
@@ -24,6 +26,11 @@ KvCache KvCache::create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_c
     const LayerHParams l = hp.layer(il);
     Layer& cl = c.layers_.emplace_back();
     cl.width = l.n_kv_heads * l.head_dim;
+    cl.head_dim = l.head_dim;
+    cl.n_kv_heads = l.n_kv_heads;
+    cl.type = type;
+    if (type == ops::KvType::q8_0 && l.head_dim == 256 && !ctx.plan().quantized_v_cache_hd256)
+      cl.type = ops::KvType::f16;  // garbled on this driver (quirk quantized_v_cache_hd256)
     cl.window = l.is_sliding ? hp.sliding_window : 0;
     cl.cells = l.is_sliding ? c.plan_.sliding_cells : c.plan_.global_cells;
     if (cl.window != 0 && cl.cells < n_ctx) {
@@ -32,7 +39,7 @@ KvCache KvCache::create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_c
                     std::to_string(cl.window) + " + ubatch " + std::to_string(n_ubatch));
       c.min_ring_slack_ = std::min(c.min_ring_slack_, cl.cells - cl.window + 1);
     }
-    const std::uint64_t bytes = 2ull * cl.cells * cl.width;
+    const std::uint64_t bytes = ops::kv_cache_bytes(cl.type, cl.cells, cl.width);
     const std::string name = "kv." + std::to_string(il);
     cl.k = Buffer::create(ctx.device(), bytes, MemoryKind::Device, name + ".k");
     cl.v = Buffer::create(ctx.device(), bytes, MemoryKind::Device, name + ".v");

@@ -1,4 +1,6 @@
-// The KV cache of one sequence: per layer an f16 K and V buffer of [cells, n_kv_heads * head_dim].
+// The KV cache of one sequence: per layer a K and V buffer of [cells, n_kv_heads * head_dim], f16
+// or Q8_0 (ops::KvType; a Q8_0 request keeps f16 on head-dim-256 layers of a device with the
+// quantized_v_cache_hd256 quirk).
 // Global layers hold the whole context; sliding layers a ring of window + ubatch cells (rounded
 // to 256), as planned by plan_kv_cache (the same numbers `tessera info --ctx N` reports).
 // Positions are consecutive from 0; position p lives in cell p % cells.
@@ -8,6 +10,7 @@
 
 #include "engine/buffer.h"
 #include "engine/context.h"
+#include "engine/ops/attention.h"
 #include "runtime/model/hparams.h"
 #include "runtime/model/memory_plan.h"
 
@@ -16,14 +19,17 @@ namespace tessera {
 class KvCache {
  public:
   struct Layer {
-    Buffer k;                 // [cells, width] f16
-    Buffer v;                 // [cells, width] f16
+    Buffer k;                 // [cells, width] of type
+    Buffer v;                 // [cells, width] of type
+    ops::KvType type = ops::KvType::f16;
+    std::uint32_t head_dim = 0, n_kv_heads = 0;
     std::uint32_t cells = 0;  // rows (ring size on sliding layers)
     std::uint32_t width = 0;  // n_kv_heads * head_dim
     std::uint32_t window = 0; // sliding window, 0 on global layers
   };
 
-  static KvCache create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_ctx, std::uint32_t n_ubatch);
+  static KvCache create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_ctx, std::uint32_t n_ubatch,
+                        ops::KvType type = ops::KvType::f16);
 
   const Layer& layer(std::uint32_t il) const { return layers_.at(il); }
   const KvCachePlan& plan() const { return plan_; }

@@ -1,6 +1,8 @@
 // Memory plan arithmetic (see memory_plan.h for the formulas).
 #include "runtime/model/memory_plan.h"
 
+#include "engine/ops/attention.h"
+
 #include <algorithm>
 
 #include "engine/error.h"
@@ -17,7 +19,8 @@ std::uint64_t kv_row_bytes(DType t, std::uint64_t n, std::uint32_t il) {
   if (n % i.block_size != 0)
     throw Error("[memory_plan] KV type " + std::string(i.name) + ": layer " + std::to_string(il) + " K/V row of " +
                 std::to_string(n) + " elements is not a multiple of the block size " + std::to_string(i.block_size));
-  return dtype_bytes(t, n);
+  // Q8_0 rows use the attention kernels' layout (an f32 scale per block: ops::kv_cache_bytes).
+  return t == DType::Q8_0 ? ops::kv_cache_bytes(ops::KvType::q8_0, 1, static_cast<std::uint32_t>(n)) : dtype_bytes(t, n);
 }
 
 void check_options(const MemoryPlanOptions& opt) {

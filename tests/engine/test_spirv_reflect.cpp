@@ -57,7 +57,8 @@ TEST(SpirvReflect, EveryKernelParses) {
 
 // Kernel policies that work around driver quirks (engine/quirks.h), checked on the SPIR-V itself:
 // no 8-bit arithmetic types (unpack8_miscompiled: Adreno X1-85 Windows), and shared memory within
-// the 16 KiB that the weakest profile and the shared_memory_overstated budget allow.
+// the 16 KiB that the weakest profile and the shared_memory_overstated budget allow (flash_attn's
+// large tiles excepted: the plan picks them only where the budget holds 26 KiB).
 TEST(SpirvReflect, EveryKernelAvoidsQuirkyFeatures) {
   for (std::size_t i = 0; i < kKernelCount; ++i) {
     const auto id = static_cast<KernelId>(i);
@@ -65,7 +66,7 @@ TEST(SpirvReflect, EveryKernelAvoidsQuirkyFeatures) {
     const SpirvReflection r = reflect_spirv(kernel_spirv(id), kernel_name(id));
     EXPECT_FALSE(std::binary_search(r.capabilities.begin(), r.capabilities.end(), SpirvReflection::kCapabilityInt8));
     EXPECT_TRUE(std::binary_search(r.capabilities.begin(), r.capabilities.end(), std::uint32_t{CapabilityShader}));
-    EXPECT_LE(r.shared_memory_bytes, 16384u);
+    EXPECT_LE(r.shared_memory_bytes, id == KernelId::flash_attn ? 26u * 1024 : 16384u);
   }
   // The kernels that reduce through shared memory do declare it.
   EXPECT_GT(reflect_spirv(kernel_spirv(KernelId::matmul_q4_k_shared), "matmul").shared_memory_bytes, 0u);

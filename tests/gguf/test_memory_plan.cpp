@@ -62,10 +62,10 @@ TEST(MemoryPlan, KvCacheVariants) {
   f32.kv_type = DType::F32;
   EXPECT_EQ(plan_kv_cache(hp, f32).total_bytes, 2 * 570425344ull);
   MemoryPlanOptions q8 = ctx(4096);
-  q8.kv_type = DType::Q8_0;  // 2048 values = 64 blocks × 34 B per K or V row
+  q8.kv_type = DType::Q8_0;  // 2048 values = 64 blocks × 36 B (32 int8 + an f32 scale) per K or V row
   const KvCachePlan kq = plan_kv_cache(hp, q8);
-  EXPECT_EQ(kq.sliding_bytes_per_cell, 2u * 64 * 34);
-  EXPECT_EQ(kq.global_bytes_per_cell, 2u * 16 * 34);
+  EXPECT_EQ(kq.sliding_bytes_per_cell, 2u * 64 * 36);
+  EXPECT_EQ(kq.global_bytes_per_cell, 2u * 16 * 36);
   MemoryPlanOptions q4k = ctx(4096);
   q4k.kv_type = DType::Q4_K;  // a 512-wide global row is 2 blocks: fine; all rows are multiples of 256
   EXPECT_NO_THROW(plan_kv_cache(hp, q4k));

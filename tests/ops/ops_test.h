@@ -45,6 +45,9 @@ class OpsTest : public ::testing::TestWithParam<std::string> {
     }
   }
 
+  // The helpers are public for test-local helper classes (tests/ops/test_attention.cpp's FlashCase).
+ public:
+  Context& context() { return *ctx_; }
   Buffer make(std::uint64_t bytes) { return Buffer::create(ctx_->device(), bytes, MemoryKind::Device); }
 
   template <class T>

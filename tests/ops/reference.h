@@ -1,6 +1,7 @@
 // Plain scalar CPU references for the kernels, written from the Gemma 4 spec, not from the
 // shaders. Double accumulation where the math is a reduction.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +28,21 @@ inline std::vector<float> rms_norm(const std::vector<float>& x, const std::vecto
 inline float gelu_tanh(float x) {
   const double xd = x;
   return float(0.5 * xd * (1.0 + std::tanh(std::sqrt(2.0 / std::numbers::pi) * (xd + 0.044715 * xd * xd * xd))));
+}
+
+// One Q8_0 block as ggml quantises it: d = max|x| / 127, q = round(x / d) (half away from zero).
+struct Q8Block {
+  float d = 0;
+  std::int8_t q[32] = {};
+};
+inline Q8Block quantize_q8_0_block(const float* x) {
+  Q8Block b;
+  float amax = 0;
+  for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[j]));
+  b.d = amax / 127.0f;
+  const float id = b.d > 0 ? 1.0f / b.d : 0.0f;
+  for (int j = 0; j < 32; ++j) b.q[j] = static_cast<std::int8_t>(std::lround(x[j] * id));
+  return b;
 }
 
 inline float softcap(float x, float cap) { return float(cap * std::tanh(double(x) / cap)); }

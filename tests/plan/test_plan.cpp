@@ -249,6 +249,7 @@ TEST(DriverQuirks, ThePlannerWorksAroundEach) {
   const KernelPlan clean = plan_kernels(base);
   ASSERT_TRUE(clean.integer_dot);
   ASSERT_TRUE(clean.large_tiles);
+  ASSERT_TRUE(clean.attention_large);
   ASSERT_EQ(clean.shared_memory_budget, base.max_shared_memory);
   ASSERT_TRUE(clean.quantized_v_cache_hd256);
   ASSERT_EQ(clean.required_subgroup_size, 0u);
@@ -261,8 +262,8 @@ TEST(DriverQuirks, ThePlannerWorksAroundEach) {
     KernelPlan want = clean;
     switch (info.quirk) {
       case Quirk::int_dot_unreliable: want.integer_dot = false; break;
-      case Quirk::large_pipelines_fail: want.large_tiles = false; break;
-      case Quirk::shared_memory_overstated: want.shared_memory_budget = 16384; break;
+      case Quirk::large_pipelines_fail: want.large_tiles = want.attention_large = false; break;
+      case Quirk::shared_memory_overstated: want.shared_memory_budget = 16384, want.attention_large = false; break;
       case Quirk::unpack8_miscompiled: break;  // a kernel policy, checked on the SPIR-V (test_engine)
       case Quirk::quantized_v_cache_hd256: want.quantized_v_cache_hd256 = false; break;
       case Quirk::needs_explicit_subgroup_size: want.required_subgroup_size = base.subgroup_size; break;
@@ -273,6 +274,7 @@ TEST(DriverQuirks, ThePlannerWorksAroundEach) {
     }
     EXPECT_EQ(p.integer_dot, want.integer_dot) << info.name;
     EXPECT_EQ(p.large_tiles, want.large_tiles) << info.name;
+    EXPECT_EQ(p.attention_large, want.attention_large) << info.name;
     EXPECT_EQ(p.shared_memory_budget, want.shared_memory_budget) << info.name;
     EXPECT_EQ(p.quantized_v_cache_hd256, want.quantized_v_cache_hd256) << info.name;
     EXPECT_EQ(p.required_subgroup_size, want.required_subgroup_size) << info.name;
@@ -306,6 +308,10 @@ TEST(DriverQuirks, EveryProfilePlansAWorkingVariant) {
       EXPECT_EQ(p.elementwise_workgroup % p.coopmat_workgroup_multiple, 0u) << prof.name;
       EXPECT_EQ(p.large_tiles, !c.quirks.has(Quirk::large_pipelines_fail)) << prof.name;
       EXPECT_EQ(p.quantized_v_cache_hd256, !c.quirks.has(Quirk::quantized_v_cache_hd256)) << prof.name;
+      // flash_attn's large tiles (25 KiB of shared memory) only where the budget holds them.
+      if (p.attention_large) {
+        EXPECT_GE(p.shared_memory_budget, 26u * 1024) << prof.name;
+      }
     }
   }
   // The Windows Adreno profile turns off what its driver gets wrong even on a device that has it all.
@@ -313,6 +319,9 @@ TEST(DriverQuirks, EveryProfilePlansAWorkingVariant) {
   EXPECT_FALSE(adreno.integer_dot);
   EXPECT_FALSE(adreno.large_tiles);
   EXPECT_EQ(adreno.shared_memory_budget, 16384u);
+  EXPECT_FALSE(adreno.attention_large);
+  EXPECT_FALSE(plan_kernels(apply_device_profile(strong_caps(), *find_device_profile("minimal"))).attention_large);
+  EXPECT_TRUE(plan_kernels(apply_device_profile(strong_caps(), *find_device_profile("nvidia-ampere"))).attention_large);
   const KernelPlan xe2 = plan_kernels(apply_device_profile(strong_caps(), *find_device_profile("intel-xe2")));
   EXPECT_FALSE(xe2.integer_dot);
   EXPECT_EQ(xe2.required_subgroup_size, 32u);
