@@ -142,6 +142,31 @@ TEST_F(RunCliTest, BenchKernelsJson) {
   EXPECT_NE(shape.err.find("ffn_up"), std::string::npos) << shape.err;
 }
 
+// `bench attention` at one short context: both 12B layer shapes, decode and a 2-row batch, both
+// cache types, with positive times and rates; an unknown cache type is an error.
+TEST_F(RunCliTest, BenchAttentionJson) {
+  const ToolResult r = run_tool("tessera", "bench attention --kv 64 --rows 1,2 --kv-type f16,q8_0 -r 1 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc["results"].size(), 2u * 2 * 2);
+  std::set<std::string> seen;
+  for (const nlohmann::json& row : doc["results"]) {
+    ASSERT_FALSE(row["skipped"].get<bool>()) << row.dump();
+    EXPECT_EQ(row["kv_len"], 64);
+    EXPECT_EQ(row["head_dim"], row["layer"] == "sliding" ? 256 : 512);
+    EXPECT_EQ(row["n_kv_head"], row["layer"] == "sliding" ? 8 : 1);
+    EXPECT_GT(row["ms"].get<double>(), 0.0);
+    EXPECT_GT(row["kv_gb_per_s"].get<double>(), 0.0);
+    EXPECT_GT(row["gflops"].get<double>(), 0.0);
+    seen.insert(row["layer"].get<std::string>() + "/" + row["kv_type"].get<std::string>() + "/" +
+                std::to_string(row["m"].get<int>()));
+  }
+  EXPECT_EQ(seen.size(), 8u);
+  const ToolResult bad = run_tool("tessera", "bench attention --kv-type q4_0");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("unknown KV cache type 'q4_0'"), std::string::npos) << bad.err;
+}
+
 TEST_F(RunCliTest, PromptPastTheContextIsAClearError) {
   const ToolResult r = run_tool("tessera", "run -q -m " + model() + " --ctx 8 --ids 2,3,4,5,6,7,8,9,10,11 -n 1");
   EXPECT_EQ(r.code, 1);

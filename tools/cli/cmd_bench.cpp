@@ -3,6 +3,8 @@
 // steps after it. Wall-clock tokens/s (mean ± stddev over the repetitions), plus for decode the
 // weight bytes streamed per second and their share of the device's measured streaming bandwidth.
 //
+// `tessera bench attention [--kv 512,4096,32768,131072] [--rows 1,512] [--kv-type f16,q8_0]`: flash
+// attention on the 12B layer shapes.
 // `tessera bench kernels [--types Q4_K,Q6_K,Q8_0] [--batches 1,4,16,512] [--json]`: every matmul
 // variant on the 12B linear-layer shapes (tools/bench/matmul_bench.h).
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include "engine/error.h"
 #include "engine/log.h"
 #include "tools/bench/bench_util.h"
+#include "tools/bench/attention_bench.h"
 #include "tools/bench/matmul_bench.h"
 #include "tools/cli/model_setup.h"
 #include "engine/platform/console.h"
@@ -186,6 +189,57 @@ int bench_kernels(const KernelBenchArgs& a, const GlobalOptions& global) {
   return 0;
 }
 
+struct AttentionBenchArgs {
+  std::vector<std::uint32_t> kv{512, 4096, 32768, 131072};
+  std::vector<std::uint32_t> rows{1, 512};
+  std::vector<std::string> kv_types{"f16"};
+  int runs = 3;
+  double max_seconds = 5.0;
+  bool json = false;
+};
+
+int bench_attention(const AttentionBenchArgs& a, const GlobalOptions& global) {
+  bench::AttentionBenchOptions o;
+  o.kv_lengths = a.kv;
+  o.rows = a.rows;
+  o.kv_types.clear();
+  for (const std::string& name : a.kv_types) {
+    const std::optional<ops::KvType> t = ops::parse_kv_type(name);
+    if (!t) throw Error("[bench] unknown KV cache type '" + name + "' (f16, q8_0)");
+    o.kv_types.push_back(*t);
+  }
+  o.runs = a.runs;
+  o.max_seconds = a.max_seconds;
+  auto ctx = Context::create(engine_options(global));
+  if (!a.json)
+    std::printf("device: %s (%s)%s%s; GPU timestamps, best of %d runs\n", ctx->caps().name.c_str(),
+                ctx->caps().driver_info.c_str(), ctx->caps().profile.empty() ? "" : ", profile ",
+                ctx->caps().profile.c_str(), a.runs);
+  const bench::AttentionBenchReport rep =
+      bench::run_attention_bench(*ctx, o, [&](const bench::AttentionBenchReport& so_far) {
+        if (a.json) return;
+        if (so_far.rows.size() == 1)
+          std::printf("copy bandwidth: %.2f GB/s; KV GB/s = K and V bytes of the visible keys over the time\n"
+                      "%-8s %-5s %7s %4s %7s %6s %10s %8s %9s %7s\n",
+                      so_far.copy_gb_per_s, "layer", "kv", "context", "m", "cells", "splits", "ms", "KV GB/s",
+                      "GFLOPS", "% copy");
+        const bench::AttentionBenchRow& r = so_far.rows.back();
+        if (r.skipped) {
+          std::printf("%-8s %-5s %7u %4u %7u %6u   skipped (estimated %.1f s)\n", r.layer.c_str(),
+                      ops::kv_type_name(r.shape.kv_type), r.kv_len, r.shape.m, r.shape.cells, r.n_split,
+                      r.estimate_ms / 1e3);
+        } else {
+          std::printf("%-8s %-5s %7u %4u %7u %6u %10.3f %8.2f %9.1f %6.1f%%\n", r.layer.c_str(),
+                      ops::kv_type_name(r.shape.kv_type), r.kv_len, r.shape.m, r.shape.cells, r.n_split, r.ms,
+                      r.kv_gb_per_s(), r.gflops(),
+                      so_far.copy_gb_per_s > 0 ? 100.0 * r.kv_gb_per_s() / so_far.copy_gb_per_s : 0.0);
+        }
+        std::fflush(stdout);
+      });
+  if (a.json) std::printf("%s\n", rep.to_json().dump(2).c_str());
+  return 0;
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
@@ -213,8 +267,26 @@ void add_bench_command(CLI::App& app, const GlobalOptions& global, int& exit_cod
       ->check(CLI::PositiveNumber)->capture_default_str();
   kernels->add_flag("--json", kopts->json, "print JSON");
   kernels->callback([kopts, &global, &exit_code] { exit_code = bench_kernels(*kopts, global); });
-  cmd->callback([opts, kernels, &global, &exit_code] {
-    if (kernels->parsed()) return;  // `bench kernels` ran its own callback
+  auto aopts = std::make_shared<AttentionBenchArgs>();
+  CLI::App* attention = cmd->add_subcommand(
+      "attention", "flash attention on the 12B layer shapes: ms, KV GB/s, GFLOPS, % of the measured copy bandwidth");
+  attention->add_option("--kv", aopts->kv, "context lengths (KV positions)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  attention->add_option("--rows", aopts->rows, "query rows per call (1: decode, 512: a prefill ubatch)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  attention->add_option("--kv-type", aopts->kv_types, "KV cache types (f16, q8_0)")->delimiter(',')->capture_default_str();
+  attention->add_option("-r,--runs", aopts->runs, "timed runs per case after a warm-up")->check(CLI::PositiveNumber);
+  attention->add_option("--max-seconds", aopts->max_seconds, "skip cases estimated to take longer per run")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  attention->add_flag("--json", aopts->json, "print JSON");
+  attention->callback([aopts, &global, &exit_code] { exit_code = bench_attention(*aopts, global); });
+  cmd->callback([opts, kernels, attention, &global, &exit_code] {
+    if (kernels->parsed() || attention->parsed()) return;  // they ran their own callbacks
     exit_code = bench(*opts, global);
   });
 }
