@@ -24,6 +24,7 @@ struct ModelLoadOptions {
   std::uint32_t n_ubatch = 512;  // tokens per forward
   LoadProgress progress;         // per tensor uploaded
   std::uint64_t max_chunk = 0;   // weight chunk limit (0: the device's; tests force splits)
+  ops::KvType kv_type = ops::KvType::f16;  // KV cache type the caller intends (memory check)
 };
 
 class Gemma4Model {

@@ -59,6 +59,7 @@ struct Case {
   std::uint32_t n_ctx, n_ubatch;
   double max_abs;          // bound on |gpu - ref| over all logits
   double min_top1;         // bound on the top-1 agreement rate
+  ops::KvType kv = ops::KvType::f16;
 };
 
 class ForwardOracleTest : public GpuTest, public ::testing::WithParamInterface<Case> {};
@@ -80,7 +81,7 @@ TEST_P(ForwardOracleTest, GpuLogitsMatchTheCpuReference) {
   lo.max_chunk = 64 << 10;  // force multi-chunk weights (the 262144-row head is split on real models)
   const auto model = Gemma4Model::load(ctx(), path, lo);
   const std::uint32_t vocab = model->hparams().n_vocab;
-  Gemma4Session session(*model, {c.n_ctx, c.n_ubatch});
+  Gemma4Session session(*model, {c.n_ctx, c.n_ubatch, c.kv});
   const auto ids = prompt(c.n_prompt + c.n_decode, vocab, 11);
   const std::vector<float> want = oracle.forward(ids);
 
@@ -97,8 +98,8 @@ TEST_P(ForwardOracleTest, GpuLogitsMatchTheCpuReference) {
       std::printf("  pos %zu: max %.3g top1 %zu\n", r, e.max_abs, e.top1_same);
     }
   const double top1 = double(a.top1_same) / a.rows;
-  std::printf("[%s %s] %zu positions (window %u, ring %u cells): max |gpu - ref| = %.3g, top-1 agreement %.1f%%\n",
-              c.preset, c.type, a.rows, model->hparams().sliding_window, session.kv_cache().plan().sliding_cells,
+  std::printf("[%s %s, %s KV] %zu positions (window %u, ring %u cells): max |gpu - ref| = %.3g, top-1 agreement %.1f%%\n",
+              c.preset, c.type, ops::kv_type_name(c.kv), a.rows, model->hparams().sliding_window, session.kv_cache().plan().sliding_cells,
               a.max_abs, 100 * top1);
   EXPECT_LE(a.max_abs, c.max_abs);
   EXPECT_GE(top1, c.min_top1);
@@ -180,9 +181,12 @@ INSTANTIATE_TEST_SUITE_P(Types, ForwardOracleTest,
                                            Case{"tiny", "F16", 290, 10, 512, 100, 2e-2, 0.97},
                                            Case{"tiny", "Q8_0", 290, 10, 512, 128, 2e-2, 0.97},
                                            Case{"tiny", "Q4_0", 290, 10, 512, 64, 2e-2, 0.97},
-                                           Case{"small", "Q4_K_M", 100, 4, 320, 48, 5e-2, 0.97}),
+                                           Case{"small", "Q4_K_M", 100, 4, 320, 48, 5e-2, 0.97},
+                                           // A Q8_0 KV cache: keys and values rounded to 8 bits.
+                                           Case{"tiny", "Q8_0", 290, 10, 512, 128, 0.2, 0.9, ops::KvType::q8_0}),
                          [](const auto& info) {
-                           return std::string(info.param.preset) + "_" + info.param.type;
+                           return std::string(info.param.preset) + "_" + info.param.type +
+                                  (info.param.kv == ops::KvType::q8_0 ? "_kv_q8_0" : "");
                          });
 
 }  // namespace

@@ -58,7 +58,7 @@ int bench(BenchOptions o, const GlobalOptions& global) {
   if (o.model.ctx == 0) o.model.ctx = o.n_prompt + o.n_gen + 16;
   LoadedModel lm = load_model(global, o.model);
   const Gemma4HParams& hp = lm.model->hparams();
-  Gemma4Session session(*lm.model, {lm.n_ctx, o.model.ubatch});
+  Gemma4Session session(*lm.model, lm.session_options(o.model.ubatch));
   std::mt19937 rng(42);
   std::uniform_int_distribution<std::uint32_t> tok(0, hp.n_vocab - 1);
   std::vector<std::uint32_t> prompt(std::max<std::uint32_t>(o.n_prompt, 1));

@@ -24,7 +24,7 @@ struct ChatCliOptions {
 class Conversation {
  public:
   Conversation(const ChatCliOptions& o, LoadedModel& lm)
-      : o_(o), lm_(lm), session_(*lm.model, {lm.n_ctx, o.model.ubatch}),
+      : o_(o), lm_(lm), session_(*lm.model, lm.session_options(o.model.ubatch)),
         sampler_(resolve_sampling(o.sampling, lm.model->file()), lm.model->hparams().n_vocab),
         stops_(StopSet::from_tokenizer(*lm.tokenizer)) {
     reset();

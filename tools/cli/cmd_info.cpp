@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "engine/error.h"
+#include "engine/ops/attention.h"
 #include "runtime/gguf/gguf.h"
 #include "runtime/model/hparams.h"
 #include "runtime/model/memory_plan.h"
@@ -26,6 +27,7 @@ using nlohmann::json;
 struct InfoOptions {
   std::string path;
   std::uint32_t ctx = 4096;
+  std::string kv_type = "f16";
   bool json = false;
 };
 
@@ -82,6 +84,9 @@ Report gather(const gguf::File& f, const InfoOptions& o) {
   r.arch = f.architecture();
   MemoryPlanOptions mo;
   mo.ctx_len = o.ctx;
+  const std::optional<ops::KvType> kv = ops::parse_kv_type(o.kv_type);
+  if (!kv) throw Error("[info] unknown KV cache type '" + o.kv_type + "' (f16, q8_0)");
+  mo.kv_type = *kv == ops::KvType::q8_0 ? DType::Q8_0 : DType::F16;
   try {
     if (is_gemma4_arch(r.arch)) r.hp = read_gemma4_hparams(f);
     else if (r.arch == "clip") r.clip = read_clip_hparams(f);
@@ -347,6 +352,7 @@ void add_info_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
   cmd->add_option("file", opts->path, "the .gguf file")->required();
   cmd->add_option("--ctx", opts->ctx, "context length for the memory plan (default 4096)")
       ->check(CLI::Range(1u, 1u << 30));
+  cmd->add_option("--kv-type", opts->kv_type, "KV cache type for the memory plan: f16 or q8_0")->capture_default_str();
   cmd->add_flag("--json", opts->json, "print JSON instead of text");
   cmd->callback([opts, &exit_code] { exit_code = run_info(*opts); });
 }

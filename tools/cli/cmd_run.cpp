@@ -42,7 +42,7 @@ std::vector<std::uint32_t> prompt_ids(const RunOptions& o, const Tokenizer& tok)
 }
 
 void dump_logits(const RunOptions& o, const LoadedModel& lm, const std::vector<std::uint32_t>& ids) {
-  Gemma4Session session(*lm.model, {lm.n_ctx, o.model.ubatch});
+  Gemma4Session session(*lm.model, lm.session_options(o.model.ubatch));
   const std::vector<float> logits = session.decode(ids, o.all);
   const std::size_t rows = o.all ? ids.size() : 1, vocab = lm.model->hparams().n_vocab;
   std::ofstream f(o.dump_logits, std::ios::binary);
@@ -69,7 +69,7 @@ int run(const RunOptions& o, const GlobalOptions& global) {
   if (!o.dump_logits.empty()) dump_logits(o, lm, ids);
   if (o.n_predict == 0) return 0;
 
-  Gemma4Session session(*lm.model, {lm.n_ctx, o.model.ubatch});
+  Gemma4Session session(*lm.model, lm.session_options(o.model.ubatch));
   const SamplingParams sp = resolve_sampling(o.sampling, lm.model->file());
   Sampler sampler(sp, lm.model->hparams().n_vocab);
   const StopSet stops = StopSet::from_tokenizer(*lm.tokenizer);

@@ -17,6 +17,7 @@ void add_model_options(CLI::App* cmd, ModelArgs& a) {
   cmd->add_option("-c,--ctx", a.ctx, "context length in tokens (default: 4096 or the model's, if smaller)")
       ->check(CLI::Range(1u, 1u << 30));
   cmd->add_option("--ubatch", a.ubatch, "tokens per forward pass during prefill")->check(CLI::Range(1u, 8192u));
+  cmd->add_option("--kv-type", a.kv_type, "KV cache type: f16 or q8_0 (half the memory)")->capture_default_str();
   cmd->add_flag("-q,--quiet", a.quiet, "no loading progress");
 }
 
@@ -89,6 +90,9 @@ LoadedModel load_model(const GlobalOptions& global, const ModelArgs& args) {
   ModelLoadOptions lo;
   lo.n_ctx = args.ctx;
   lo.n_ubatch = args.ubatch;
+  const std::optional<ops::KvType> kv_type = ops::parse_kv_type(args.kv_type);
+  if (!kv_type) throw Error("[cli] unknown KV cache type '" + args.kv_type + "' (f16, q8_0)");
+  lm.kv_type = lo.kv_type = *kv_type;
   if (!args.quiet)
     lo.progress = [last = -1](std::size_t done, std::size_t total, std::uint64_t bytes) mutable {
       const int pct = static_cast<int>(100 * done / total);

@@ -21,6 +21,7 @@ struct ModelArgs {
   std::string model;           // -m: GGUF path; empty = the factory demo model
   std::uint32_t ctx = 0;       // --ctx; 0 = min(4096, the model's trained context)
   std::uint32_t ubatch = 512;  // --ubatch
+  std::string kv_type = "f16";  // --kv-type: f16 or q8_0
   bool quiet = false;          // no progress lines
 };
 
@@ -44,6 +45,9 @@ struct LoadedModel {
   std::filesystem::path path;
   bool demo = false;  // the factory demo model
   std::uint32_t n_ctx = 0;  // the context in force (--ctx resolved)
+  ops::KvType kv_type = ops::KvType::f16;  // --kv-type
+  // Session options of the loaded model: its context, the ubatch and the KV cache type.
+  SessionOptions session_options(std::uint32_t ubatch) const { return {n_ctx, ubatch, kv_type}; }
 };
 
 LoadedModel load_model(const GlobalOptions& global, const ModelArgs& args);
