@@ -40,6 +40,12 @@ KvCache KvCache::create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_c
       c.min_ring_slack_ = std::min(c.min_ring_slack_, cl.cells - cl.window + 1);
     }
     const std::uint64_t bytes = ops::kv_cache_bytes(cl.type, cl.cells, cl.width);
+    // Attention binds the whole cache of a layer: it must fit one storage binding.
+    if (bytes > ctx.caps().max_storage_buffer_range)
+      throw Error("[kv_cache] layer " + std::to_string(il) + ": a " + ops::kv_type_name(cl.type) + " cache of " +
+                  std::to_string(cl.cells) + " cells is " + std::to_string(bytes) + " bytes, more than one storage " +
+                  "binding of " + ctx.caps().name + " holds (maxStorageBufferRange " +
+                  std::to_string(ctx.caps().max_storage_buffer_range) + "); use a shorter context or --kv-type q8_0");
     const std::string name = "kv." + std::to_string(il);
     cl.k = Buffer::create(ctx.device(), bytes, MemoryKind::Device, name + ".k");
     cl.v = Buffer::create(ctx.device(), bytes, MemoryKind::Device, name + ".v");

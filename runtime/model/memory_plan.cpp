@@ -44,6 +44,9 @@ KvCachePlan plan_kv_cache(const Gemma4HParams& hp, const MemoryPlanOptions& opt)
     if (!l.has_kv) continue;
     const std::uint64_t per_cell = kv_row_bytes(opt.kv_type, std::uint64_t{l.n_kv_heads} * l.head_dim, il) +
                                    kv_row_bytes(opt.kv_type, std::uint64_t{l.n_kv_heads} * l.value_dim, il);
+    const std::uint64_t k_row = kv_row_bytes(opt.kv_type, std::uint64_t{l.n_kv_heads} * l.head_dim, il);
+    kv.largest_buffer_bytes =
+        std::max(kv.largest_buffer_bytes, k_row * (l.is_sliding ? kv.sliding_cells : kv.global_cells));
     if (l.is_sliding) {
       ++kv.n_sliding_layers;
       kv.sliding_bytes_per_cell = std::max(kv.sliding_bytes_per_cell, per_cell);

@@ -57,6 +57,7 @@ struct KvCachePlan {
   std::uint64_t sliding_bytes = 0;
   std::uint64_t global_bytes = 0;
   std::uint64_t total_bytes = 0;
+  std::uint64_t largest_buffer_bytes = 0;  // one layer's K or V buffer, the largest (one binding)
 };
 
 // Activations of one forward of T = min(n_ubatch, ctx) tokens, f32, attention tiled (no T × ctx

@@ -42,6 +42,10 @@ TEST(MemoryPlan, KvCacheMatchesSpecTable) {
     EXPECT_EQ(k.total_bytes, r.ring_slack) << r.ctx;
     EXPECT_NEAR(static_cast<double>(k.total_bytes) / kGiB, r.gib, 0.005) << r.ctx;
   }
+  // One layer's buffer, bound whole by attention: a global layer's K at 256K is 512 × 2 B per
+  // cell (256 MiB, over a 128 MiB binding); at 4K the sliding ring's 1536 × 2048 × 2 B is larger.
+  EXPECT_EQ(plan_kv_cache(hp, ctx(262144)).largest_buffer_bytes, 262144ull * 1024);
+  EXPECT_EQ(plan_kv_cache(hp, ctx(4096)).largest_buffer_bytes, 1536ull * 4096);
 }
 
 TEST(MemoryPlan, KvCacheVariants) {

@@ -158,6 +158,14 @@ void print_plan_text(const Report& r) {
                 digits(kv.sliding_bytes_per_cell).c_str(), digits(kv.sliding_bytes).c_str());
     std::printf("    global:         %u layers x %u cells x %s B = %s\n", kv.n_global_layers, kv.global_cells,
                 digits(kv.global_bytes_per_cell).c_str(), digits(kv.global_bytes).c_str());
+    // Attention binds one layer's K (and V) cache whole: it must fit one storage binding.
+    std::printf("    largest buffer: %s B (one layer's K or V)%s\n", digits(kv.largest_buffer_bytes).c_str(),
+                kv.largest_buffer_bytes > p.options.max_binding_bytes
+                    ? (", over the " + digits(p.options.max_binding_bytes / kMiB) +
+                       " MiB binding limit: needs a device whose storage buffer range holds it (a shorter --ctx "
+                       "or --kv-type q8_0 lowers it)")
+                          .c_str()
+                    : "");
     std::printf("  activations:      %s\n", sizes(p.act.total_bytes).c_str());
     std::printf("    ubatch:         %u tokens x %s floats x 4 B = %s\n", p.act.n_tokens,
                 digits(p.act.floats_per_token).c_str(), digits(p.act.ubatch_bytes).c_str());
@@ -283,6 +291,7 @@ json plan_json(const MemoryPlan& p) {
                      {"sliding_cells", p.kv.sliding_cells}, {"global_cells", p.kv.global_cells},
                      {"sliding_bytes_per_cell", p.kv.sliding_bytes_per_cell},
                      {"global_bytes_per_cell", p.kv.global_bytes_per_cell}, {"sliding_bytes", p.kv.sliding_bytes},
+                     {"largest_buffer_bytes", p.kv.largest_buffer_bytes},
                      {"global_bytes", p.kv.global_bytes}, {"total_bytes", p.kv.total_bytes}};
     j["activations"] = {{"n_tokens", p.act.n_tokens}, {"floats_per_token", p.act.floats_per_token},
                         {"ubatch_bytes", p.act.ubatch_bytes}, {"logits_bytes", p.act.logits_bytes},

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   bool zeros = false;
   std::uint32_t alignment = 32;
   unsigned threads = 0;
+  std::uint32_t ctx_train = 0;
   app.add_option("--preset", preset, "model dimensions: " + join(preset_names()))->capture_default_str();
   app.add_option("--type", type, "matrix type or recipe: " + join(type_choice_names()))->capture_default_str();
   app.add_option("--seed", seed, "random seed; the weights are a pure function of it")->capture_default_str();
@@ -49,6 +50,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--alignment", alignment, "data alignment (other than 32 writes general.alignment)")
       ->capture_default_str();
+  app.add_option("--ctx-train", ctx_train, "trained context length written to the file (default: the preset's)")
+      ->check(CLI::Range(1u, 1u << 24));
   app.add_option("--threads", threads, "generation threads (0: all cores)")->capture_default_str();
   app.add_option("-o,--output", out, "output .gguf path")->required();
   CLI11_PARSE(app, argc, argv);
@@ -56,6 +59,7 @@ int main(int argc, char** argv) {
   try {
     FactoryOptions opts;
     opts.preset = preset_by_name(preset);
+    if (ctx_train != 0) opts.preset.text.context_length = ctx_train;
     opts.type = parse_type_choice(type);
     opts.seed = seed;
     opts.vocab = vocab;
