@@ -44,6 +44,7 @@ struct Gemma4Session::Buffers {
   Buffer cs_full;  // [T, n_rot_full, 2], host-visible
   Buffer readback;  // [rows, n_vocab] host-visible, grown on demand
   Buffer topk_a, topk_b, topk_out;  // GPU top-k scratch and result, made on first use
+  std::vector<Buffer> capture;       // per captured layer of the ubatch: scores, then its maps (readback)
   std::uint32_t head_rows = 1;  // logits rows per head matmul (one binding)
   RopeTable rope_swa, rope_full;
   CommandList cmd;
@@ -93,7 +94,13 @@ Buffer device_buffer(Context& ctx, std::uint64_t floats, const char* name) {
 
 Gemma4Session::Gemma4Session(const Gemma4Model& model, const SessionOptions& opts)
     : model_(model),
-      kv_(KvCache::create(model.context(), model.hparams(), opts.n_ctx, opts.n_ubatch, opts.kv_type)) {
+      kv_(KvCache::create(model.context(), model.hparams(), opts.n_ctx, opts.n_ubatch, opts.kv_type)),
+      capture_(opts.capture) {
+  if (capture_.layers != 0 &&
+      (capture_.heads == 0 || capture_.bins == 0 || capture_.bins > 4096 ||
+       (model.hparams().n_layer < 64 && capture_.layers >> model.hparams().n_layer != 0)))
+    throw Error("[session] attention capture needs layers < " + std::to_string(model.hparams().n_layer) +
+                ", at least one head and 1..4096 bins");
   Context& ctx = model.context();
   const Gemma4HParams& hp = model.hparams();
   const std::uint64_t T = opts.n_ubatch;
@@ -220,6 +227,8 @@ void Gemma4Session::forward_ubatch(std::span<const std::uint32_t> ids, std::uint
     b.topk_out = Buffer::create(ctx.device(), 8ull * ops::kTopkMax, MemoryKind::Device, "act.topk");
   }
 
+  b.capture.clear();
+  maps_.clear();
   b.cmd.begin();
   ops::get_rows(ctx, b.cmd, w.token_embd.type, w.token_embd.table(), b.ids.range(), b.x.range(), T, d,
                 std::sqrt(float(d)));
@@ -227,6 +236,12 @@ void Gemma4Session::forward_ubatch(std::span<const std::uint32_t> ids, std::uint
   if (out_rows > 0) record_output(out_first, out_rows, top_k);
   b.cmd.submit_and_wait();
   kv_.advance(T);
+  for (std::size_t i = 1; i < b.capture.size(); i += 2) {
+    AttentionMap& m = maps_[i / 2];
+    m.p.resize(std::size_t{m.rows} * m.heads * m.bins);
+    b.capture[i].invalidate();
+    std::memcpy(m.p.data(), b.capture[i].mapped().data(), 4 * m.p.size());
+  }
   if (out_rows > 0) {
     b.readback.invalidate();
     std::memcpy(out, b.readback.mapped().data(), out_bytes);
@@ -262,10 +277,30 @@ void Gemma4Session::record_layer(std::uint32_t il, std::uint32_t T, std::uint32_
   ops::head_norm_rope(ctx, cmd, b.k.range(), lw.attn_k_norm.range(), cs, T, l.n_kv_heads, hd, rope.n_rot, eps);
   ops::kv_store(ctx, cmd, b.k.range(), cache.k.range(), T, kv_w, pos0, cache.cells, cache.type);
   ops::kv_store(ctx, cmd, b.v.range(), cache.v.range(), T, kv_w, pos0, cache.cells, cache.type);
+  const ops::AttentionShape shape = attention_shape(cache, l.n_head, T, pos0);
   ops::AttentionOptions attn_opt;
   attn_opt.scratch = b.attn_scratch.range();
-  ops::attention(ctx, cmd, attention_shape(cache, l.n_head, T, pos0), b.q.range(), cache.k.range(), cache.v.range(),
-                 b.attn.range(), attn_opt);
+  ops::AttentionCapture capture;
+  if ((capture_.layers >> il & 1) != 0) {
+    // Scores of the captured heads, then their maps in a readback buffer (read after the ubatch).
+    const ops::KeyRange keys = ops::attention_key_range(shape);
+    const std::uint32_t heads = capture_.heads & (l.n_head >= 32 ? ~0u : (1u << l.n_head) - 1);
+    const auto n_cap = static_cast<std::uint32_t>(std::popcount(heads));
+    const std::uint32_t bins = std::min(capture_.bins, keys.count());
+    const std::uint64_t score_bytes = 4ull * T * n_cap * keys.count();
+    if (n_cap == 0 || score_bytes > ctx.caps().max_storage_buffer_range)
+      throw Error("[session] attention capture of layer " + std::to_string(il) + ": " + std::to_string(n_cap) +
+                  " heads x " + std::to_string(T) + " rows x " + std::to_string(keys.count()) +
+                  " keys do not fit one storage binding (capture fewer heads or decode in smaller ubatches)");
+    b.capture.push_back(Buffer::create(ctx.device(), score_bytes, MemoryKind::Device, "capture.scores"));
+    b.capture.push_back(Buffer::create(ctx.device(), 4ull * T * n_cap * bins, MemoryKind::Readback, "capture.maps"));
+    capture = {heads, b.capture[b.capture.size() - 2].range()};
+    attn_opt.capture = &capture;
+    maps_.push_back({il, T, n_cap, bins, keys.lo, keys.hi, {}});
+  }
+  ops::attention(ctx, cmd, shape, b.q.range(), cache.k.range(), cache.v.range(), b.attn.range(), attn_opt);
+  if (attn_opt.capture)
+    ops::attention_capture_maps(ctx, cmd, shape, capture, std::nullopt, maps_.back().bins, b.capture.back().range());
   ops::matmul(ctx, cmd, lw.attn_output.type, lw.attn_output.table(), b.attn.range(), b.o.range(), T, q_w, d);
   ops::rms_norm(ctx, cmd, b.o.range(), lw.post_attention_norm.range(), b.o.range(), T, d, eps);
   ops::add(ctx, cmd, b.x.range(), b.o.range(), b.x.range(), T * d, T * d);

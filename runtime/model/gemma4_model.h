@@ -53,10 +53,30 @@ class Gemma4Model {
   std::uint32_t n_ctx_ = 0;
 };
 
+// Attention maps to capture on each forward (for the viewer): off by default, no cost when off.
+struct AttentionCaptureOptions {
+  std::uint64_t layers = 0;  // bit il: capture layer il (0: off)
+  std::uint32_t heads = 1;   // bit h: capture query head h
+  std::uint32_t bins = 256;  // map columns at most (fewer keys: one column per key)
+};
+
+// One layer's attention in the last ubatch: p[t, c, b] = the probability mass row t of captured
+// head c (in the order of the heads' bits) puts on key slice b of positions key_lo..key_hi.
+struct AttentionMap {
+  std::uint32_t layer = 0, rows = 0, heads = 0, bins = 0;
+  std::uint32_t key_lo = 0, key_hi = 0;
+  std::vector<float> p;
+};
+
 struct SessionOptions {
+  SessionOptions() = default;
+  SessionOptions(std::uint32_t ctx, std::uint32_t ubatch, ops::KvType kv = ops::KvType::f16,
+                 AttentionCaptureOptions cap = {})
+      : n_ctx(ctx), n_ubatch(ubatch), kv_type(kv), capture(cap) {}
   std::uint32_t n_ctx = 4096;    // positions the KV cache holds
   std::uint32_t n_ubatch = 512;  // tokens per forward (prefill is split into ubatches)
   ops::KvType kv_type = ops::KvType::f16;  // KV cache storage
+  AttentionCaptureOptions capture;
 };
 
 class Gemma4Session {
@@ -82,6 +102,8 @@ class Gemma4Session {
   void reset() { kv_.reset(); }
   const KvCache& kv_cache() const { return kv_; }
   const Gemma4Model& model() const { return model_; }
+  // The captured attention maps of the last ubatch, one per captured layer (SessionOptions::capture).
+  const std::vector<AttentionMap>& attention_maps() const { return maps_; }
   // Per-dispatch GPU times of the last ubatch (empty when timestamps are off).
   std::vector<CommandList::Timing> last_timings() const;
 
@@ -102,6 +124,8 @@ class Gemma4Session {
   const Gemma4Model& model_;
   KvCache kv_;
   std::unique_ptr<Buffers> buf_;
+  AttentionCaptureOptions capture_;
+  std::vector<AttentionMap> maps_;
 };
 
 }  // namespace tessera

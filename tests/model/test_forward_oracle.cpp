@@ -174,6 +174,54 @@ TEST_F(ForwardProfileTest, DecodeTopIsTheHeadOfTheFullLogits) {
   EXPECT_THROW(top.decode_top(ids, top.top_logits_max() + 1), Error);
 }
 
+// Attention capture: one map per captured layer and ubatch, each row a probability distribution
+// over its visible keys only (causal, the window), and the logits the same as without capture.
+TEST_F(ForwardProfileTest, CapturedAttentionMapsAreTheRowsSoftmax) {
+  test::TempDir dir;
+  factory::FactoryOptions fo;
+  fo.type = factory::parse_type_choice("F16");
+  fo.seed = 6;
+  factory::write_model(fo, dir.path() / "m.gguf");
+  ModelLoadOptions lo;
+  lo.n_ctx = 128;
+  lo.n_ubatch = 32;
+  const auto model = Gemma4Model::load(ctx(), dir.path() / "m.gguf", lo);
+  const Gemma4HParams& hp = model->hparams();
+  std::uint32_t global = 0;
+  while (hp.layer(global).is_sliding) ++global;
+  const AttentionCaptureOptions cap{(1ull << 0) | (1ull << global), 0b101, 4096};
+  Gemma4Session plain(*model, {128, 32}), captured(*model, {128, 32, ops::KvType::f16, cap});
+  const auto ids = prompt(40, hp.n_vocab, 8);  // two ubatches: 32 rows, then 8 at position 32
+  EXPECT_EQ(plain.decode(ids, true), captured.decode(ids, true));
+  const std::vector<AttentionMap>& maps = captured.attention_maps();  // of the second ubatch
+  ASSERT_EQ(maps.size(), 2u);
+  for (const AttentionMap& m : maps) {
+    const std::uint32_t window = hp.layer(m.layer).is_sliding ? hp.sliding_window : 0;
+    EXPECT_EQ(m.rows, 8u);
+    EXPECT_EQ(m.heads, 2u);
+    EXPECT_EQ(m.key_hi, 39u);
+    EXPECT_EQ(m.key_lo, window ? 32 + 1 - window : 0u);
+    ASSERT_EQ(m.bins, m.key_hi - m.key_lo + 1);  // one column per key
+    for (std::uint32_t t = 0; t < m.rows; ++t)
+      for (std::uint32_t c = 0; c < m.heads; ++c) {
+        const std::uint32_t pq = 32 + t;
+        double sum = 0;
+        for (std::uint32_t k = m.key_lo; k <= m.key_hi; ++k) {
+          const float p = m.p[(std::size_t{t} * m.heads + c) * m.bins + (k - m.key_lo)];
+          const bool visible = k <= pq && (window == 0 || k + window > pq);
+          if (!visible) {
+            EXPECT_EQ(p, 0.0f) << "layer " << m.layer << " row " << t << " key " << k;
+          }
+          EXPECT_GE(p, 0.0f);
+          sum += p;
+        }
+        EXPECT_NEAR(sum, 1.0, 1e-5) << "layer " << m.layer << " row " << t;
+      }
+  }
+  EXPECT_TRUE(plain.attention_maps().empty());
+  EXPECT_THROW(Gemma4Session(*model, {128, 32, ops::KvType::f16, {1ull << 40, 1, 16}}), Error);
+}
+
 // The ring of the sliding layers is pad256(window + ubatch) cells: 256 for these cases, so the
 // 300-token prompts wrap it, and the tiny window (16) / small window (64) are crossed many times.
 INSTANTIATE_TEST_SUITE_P(Types, ForwardOracleTest,

@@ -47,7 +47,13 @@ struct LoadedModel {
   std::uint32_t n_ctx = 0;  // the context in force (--ctx resolved)
   ops::KvType kv_type = ops::KvType::f16;  // --kv-type
   // Session options of the loaded model: its context, the ubatch and the KV cache type.
-  SessionOptions session_options(std::uint32_t ubatch) const { return {n_ctx, ubatch, kv_type}; }
+  SessionOptions session_options(std::uint32_t ubatch) const {
+    SessionOptions o;
+    o.n_ctx = n_ctx;
+    o.n_ubatch = ubatch;
+    o.kv_type = kv_type;
+    return o;
+  }
 };
 
 LoadedModel load_model(const GlobalOptions& global, const ModelArgs& args);
