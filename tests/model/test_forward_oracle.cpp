@@ -139,18 +139,25 @@ TEST_F(ForwardProfileTest, MinimalProfileMatchesTheCpuReference) {
   EXPECT_TRUE(validation_clean(*minimal));
 }
 
+// A factory tiny model of `type` and `seed`, loaded for n_ctx and n_ubatch (the file is deleted
+// once loaded: the weights live on the device).
+std::unique_ptr<Gemma4Model> tiny_model(Context& c, const char* type, std::uint64_t seed, std::uint32_t n_ctx,
+                                        std::uint32_t n_ubatch) {
+  test::TempDir dir;
+  factory::FactoryOptions fo;
+  fo.type = factory::parse_type_choice(type);
+  fo.seed = seed;
+  factory::write_model(fo, dir.path() / "m.gguf");
+  ModelLoadOptions lo;
+  lo.n_ctx = n_ctx;
+  lo.n_ubatch = n_ubatch;
+  return Gemma4Model::load(c, dir.path() / "m.gguf", lo);
+}
+
 // decode_top: the GPU's top logits of the last token are the highest of decode()'s full logits
 // (suppressed tokens excluded), in order, with the same values; the cache advances the same.
 TEST_F(ForwardProfileTest, DecodeTopIsTheHeadOfTheFullLogits) {
-  test::TempDir dir;
-  factory::FactoryOptions fo;
-  fo.type = factory::parse_type_choice("Q8_0");
-  fo.seed = 4;
-  factory::write_model(fo, dir.path() / "m.gguf");
-  ModelLoadOptions lo;
-  lo.n_ctx = 64;
-  lo.n_ubatch = 8;
-  const auto model = Gemma4Model::load(ctx(), dir.path() / "m.gguf", lo);
+  const auto model = tiny_model(ctx(), "Q8_0", 4, 64, 8);
   const std::uint32_t vocab = model->hparams().n_vocab;
   Gemma4Session full(*model, {64, 8}), top(*model, {64, 8});
   const auto ids = prompt(20, vocab, 5);  // three ubatches
@@ -177,15 +184,7 @@ TEST_F(ForwardProfileTest, DecodeTopIsTheHeadOfTheFullLogits) {
 // Attention capture: one map per captured layer and ubatch, each row a probability distribution
 // over its visible keys only (causal, the window), and the logits the same as without capture.
 TEST_F(ForwardProfileTest, CapturedAttentionMapsAreTheRowsSoftmax) {
-  test::TempDir dir;
-  factory::FactoryOptions fo;
-  fo.type = factory::parse_type_choice("F16");
-  fo.seed = 6;
-  factory::write_model(fo, dir.path() / "m.gguf");
-  ModelLoadOptions lo;
-  lo.n_ctx = 128;
-  lo.n_ubatch = 32;
-  const auto model = Gemma4Model::load(ctx(), dir.path() / "m.gguf", lo);
+  const auto model = tiny_model(ctx(), "F16", 6, 128, 32);
   const Gemma4HParams& hp = model->hparams();
   std::uint32_t global = 0;
   while (hp.layer(global).is_sliding) ++global;
