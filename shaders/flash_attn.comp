@@ -4,7 +4,8 @@
 // of R query rows that share one KV head (GQA: rows are (token, head-in-group) pairs), and one of
 // n_split slices of the keys those rows can see; keys go in tiles of WG, one key per invocation
 // for the scores (K read once per workgroup), then one group of 4 output dims per invocation for
-// P.V (V read once per workgroup). Scores, softmax and sums in fp32 (the spec: unscaled 256/512
+// P.V (V read once per workgroup; heads narrower than 4 * WG split the tile's keys among groups
+// of invocations, summed at the end). Scores, softmax and sums in fp32 (the spec: unscaled 256/512
 // wide heads need fp32 accumulation).
 //
 // Masks: key position pk is visible to query row t (position pq = pos0 + t) iff
@@ -14,8 +15,9 @@
 //
 // KV types (spec constant KV_TYPE): 0 = f16 pairs in 32-bit words; 1 = Q8_0 split layout: the
 // int8 quants of all cells, [cells, width] (4 per word), then one f32 scale per 32 values,
-// [cells, width / 32]. n_split == 1 writes O; otherwise unnormalised partial O and (max, sum) per
-// row and split for flash_attn_reduce. CAPTURE (spec constant) also writes each visible scaled
+// [cells, width / 32]. A cache larger than one binding comes as two chunks (bindings 1 and 7 for K,
+// 2 and 8 for V). n_split == 1 writes O; otherwise unnormalised partial O and (max, sum) per row
+// and split for flash_attn_reduce. CAPTURE (spec constant) also writes each visible scaled
 // score of the heads in cap_heads to the capture buffer (attn_capture turns them into maps).
 //! variant - -DWG=128 -DR_MAX=16 -DQ_SHARED=4096
 //! variant small -DWG=64 -DR_MAX=8 -DQ_SHARED=2048
@@ -37,6 +39,8 @@ layout(std430, binding = 3) writeonly buffer O { float o[]; };     // [m, n_head
 layout(std430, binding = 4) readonly buffer L { uint limits[]; };  // [m] last visible key
 layout(std430, binding = 5) writeonly buffer P { float part[]; };  // [n_split, m * n_head, head_dim + 2]
 layout(std430, binding = 6) writeonly buffer C { float cap[]; };   // [m, popcount(cap_heads), cap_cols]
+layout(std430, binding = 7) readonly buffer K1 { uint kc1[]; };    // cells chunk_cells.. of K, if any
+layout(std430, binding = 8) readonly buffer V1 { uint vc1[]; };    // cells chunk_cells.. of V, if any
 layout(push_constant) uniform PC { FlashAttnParams p; };
 
 shared float q_s[Q_SHARED];     // [R, head_dim], pre-scaled
@@ -50,16 +54,24 @@ vec4 int8x4(int w) {
   return vec4(bitfieldExtract(w, 0, 8), bitfieldExtract(w, 8, 8), bitfieldExtract(w, 16, 8), bitfieldExtract(w, 24, 8));
 }
 
-// 4 consecutive values of a cache row: element index e (a multiple of 4) of [cells, width].
-vec4 load4(bool is_k, uint e, uint scale_base) {
+uint cache_word(bool is_k, uint chunk, uint i) {
+  if (is_k) return chunk == 0u ? kc[i] : kc1[i];
+  return chunk == 0u ? vc[i] : vc1[i];
+}
+
+// 4 consecutive values, from dim `off` (a multiple of 4) of cache row `cell`. A cache too large for
+// one binding is two chunks of chunk_cells rows, each laid out as a cache of chunk_cells rows.
+vec4 load4(bool is_k, uint cell, uint off) {
+  const uint width = p.n_kv_head * p.head_dim;
+  const uint chunk = cell >= p.chunk_cells ? 1u : 0u;
+  const uint e = (cell - chunk * p.chunk_cells) * width + off;
   if (KV_TYPE == 0u) {
     const uint w = e >> 1;
-    const uint a = is_k ? kc[w] : vc[w], b = is_k ? kc[w + 1u] : vc[w + 1u];
-    return vec4(unpackHalf2x16(a), unpackHalf2x16(b));
+    return vec4(unpackHalf2x16(cache_word(is_k, chunk, w)), unpackHalf2x16(cache_word(is_k, chunk, w + 1u)));
   }
-  const uint w = is_k ? kc[e >> 2] : vc[e >> 2];
-  const float d = uintBitsToFloat(is_k ? kc[scale_base + (e >> 5)] : vc[scale_base + (e >> 5)]);
-  return d * vec4(int8x4(int(w)));
+  const uint scale_base = p.chunk_cells * width / 4u;  // Q8_0: word index of the chunk's first scale
+  const float d = uintBitsToFloat(cache_word(is_k, chunk, scale_base + (e >> 5)));
+  return d * vec4(int8x4(int(cache_word(is_k, chunk, e >> 2))));
 }
 
 void main() {
@@ -67,8 +79,6 @@ void main() {
   const uint group = p.n_head / p.n_kv_head, kvh = gl_WorkGroupID.y, split = gl_WorkGroupID.z;
   const uint rows = p.m * group;           // query rows of this KV head
   const uint r0 = gl_WorkGroupID.x * R;    // first row of the tile
-  const uint width = p.n_kv_head * hd;
-  const uint scale_base = p.cells * width / 4u;  // Q8_0: word index of the first scale
 
   if (tid < R) {
     uint lo = 0xffffffffu, hi = 0u;  // an empty range for rows past the end
@@ -102,6 +112,10 @@ void main() {
   const uint chunk = (span + p.n_split - 1u) / p.n_split;
   const uint k_begin = lo + split * chunk, k_end = min(hi + 1u, k_begin + chunk);
 
+  // P.V layout: dim quads of the head, and key groups sharing them (see the P.V loop).
+  const uint quads = hd / 4u;
+  const uint groups = quads >= WG ? 1u : WG / quads;
+  const uint g = tid / quads, qd = tid % quads;
   float acc[R_MAX * NQ * 4u];
   for (uint i = 0u; i < R_MAX * NQ * 4u; ++i) acc[i] = 0.0;
   const uint cap_n = bitCount(p.cap_heads);
@@ -112,9 +126,9 @@ void main() {
     float sc[R_MAX];
     for (uint r = 0u; r < R_MAX; ++r) sc[r] = 0.0;
     if (pk < k_end) {
-      const uint e0 = (pk % p.cells) * width + kvh * hd;
+      const uint cell = pk % p.cells;
       for (uint i = 0u; i < hd; i += 4u) {
-        const vec4 k = load4(true, e0 + i, scale_base);
+        const vec4 k = load4(true, cell, kvh * hd + i);
         for (uint r = 0u; r < R; ++r) {
           const uint qi = r * hd + i;
           sc[r] += q_s[qi] * k.x + q_s[qi + 1u] * k.y + q_s[qi + 2u] * k.z + q_s[qi + 3u] * k.w;
@@ -152,33 +166,53 @@ void main() {
       for (uint c = 0u; c < WG; ++c) sum += s_s[tid * WG + c];
       l_s[tid] = l_s[tid] * a_s[tid] + sum;
     }
-    // P.V: invocation tid owns output dims 4 * (tid + j * WG) .. + 3 of every row.
+    // P.V: invocation tid owns output dims d = 4 * (qd + j * WG) .. + 3 of every row, for the keys
+    // c = g, g + groups, ... of the tile (several key groups when the head has fewer dim quads
+    // than the workgroup has invocations: no idle invocations at head dim 256).
     const uint cnt = min(WG, k_end - base);
-    for (uint j = 0u; j < NQ; ++j) {
-      const uint d = 4u * (tid + j * WG);
-      if (d >= hd) break;
-      for (uint r = 0u; r < R; ++r) {
-        const uint ai = (r * NQ + j) * 4u;
-        const float a = a_s[r];
-        acc[ai] *= a;
-        acc[ai + 1u] *= a;
-        acc[ai + 2u] *= a;
-        acc[ai + 3u] *= a;
-      }
-      for (uint c = 0u; c < cnt; ++c) {
-        const vec4 v = load4(false, ((base + c) % p.cells) * width + kvh * hd + d, scale_base);
+    if (g < groups) {
+      for (uint j = 0u; j < NQ; ++j) {
+        const uint d = 4u * (qd + j * WG);
+        if (d >= hd) break;
         for (uint r = 0u; r < R; ++r) {
           const uint ai = (r * NQ + j) * 4u;
-          const float pr = s_s[r * WG + c];
-          acc[ai] += pr * v.x;
-          acc[ai + 1u] += pr * v.y;
-          acc[ai + 2u] += pr * v.z;
-          acc[ai + 3u] += pr * v.w;
+          const float a = a_s[r];
+          acc[ai] *= a;
+          acc[ai + 1u] *= a;
+          acc[ai + 2u] *= a;
+          acc[ai + 3u] *= a;
+        }
+        for (uint c = g; c < cnt; c += groups) {
+          const vec4 v = load4(false, (base + c) % p.cells, kvh * hd + d);
+          for (uint r = 0u; r < R; ++r) {
+            const uint ai = (r * NQ + j) * 4u;
+            const float pr = s_s[r * WG + c];
+            acc[ai] += pr * v.x;
+            acc[ai + 1u] += pr * v.y;
+            acc[ai + 2u] += pr * v.z;
+            acc[ai + 3u] += pr * v.w;
+          }
         }
       }
     }
     barrier();  // s_s, a_s and l_s are rewritten by the next tile
   }
+
+  // Key groups 1.. add their accumulators into group 0's, one group at a time through q_s (free now:
+  // R * head_dim floats, one group's share).
+  for (uint gg = 1u; gg < groups; ++gg) {
+    barrier();
+    if (g == gg) {
+      for (uint r = 0u; r < R; ++r)
+        for (uint x = 0u; x < 4u; ++x) q_s[r * hd + 4u * qd + x] = acc[r * NQ * 4u + x];
+    }
+    barrier();
+    if (g == 0u) {
+      for (uint r = 0u; r < R; ++r)
+        for (uint x = 0u; x < 4u; ++x) acc[r * NQ * 4u + x] += q_s[r * hd + 4u * qd + x];
+    }
+  }
+  if (g != 0u) return;
 
   for (uint r = 0u; r < R; ++r) {
     const uint rg = r0 + r;
@@ -186,7 +220,7 @@ void main() {
     const uint orow = (rg / group) * p.n_head + kvh * group + rg % group;
     const float l = l_s[r];
     for (uint j = 0u; j < NQ; ++j) {
-      const uint d = 4u * (tid + j * WG);
+      const uint d = 4u * (qd + j * WG);
       if (d >= hd) break;
       const uint ai = (r * NQ + j) * 4u;
       if (p.n_split == 1u) {

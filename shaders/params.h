@@ -106,6 +106,7 @@ struct FlashAttnParams {
   uint cap_heads;   // capture: bit h set = head h's scores go to the capture buffer
   uint cap_lo;      // capture: key position of column 0
   uint cap_cols;    // capture: columns per captured row
+  uint chunk_cells;  // cache rows in the first binding (= cells unless split over two)
 };
 
 // flash_attn_reduce.comp: o[row] = sum_s exp(m_s - M) o_s / sum_s exp(m_s - M) l_s.
@@ -150,7 +151,7 @@ static_assert(sizeof(MatmulParams) == 28);
 static_assert(sizeof(HeadNormRopeParams) == 24);
 static_assert(sizeof(KvStoreParams) == 16);
 static_assert(sizeof(TopkParams) == 8);
-static_assert(sizeof(FlashAttnParams) == 52);
+static_assert(sizeof(FlashAttnParams) == 56);
 static_assert(sizeof(FlashReduceParams) == 12);
 static_assert(sizeof(AttnCaptureParams) == 32);
 }  // namespace tessera::shader

@@ -102,6 +102,12 @@ void kv_store(Context& ctx, CommandList& cmd, const BufferRange& src, const Buff
   cmd.dispatch(p, {src, cache}, params, groups_1d(plan, items, wg));
 }
 
+std::uint32_t kv_chunk_cells(KvType t, std::uint32_t cells, std::uint32_t width, std::uint64_t max_binding) {
+  if (kv_cache_bytes(t, cells, width) <= max_binding) return cells;
+  const std::uint32_t half = cells - cells / 2;
+  return kv_cache_bytes(t, half, width) <= max_binding ? half : 0;
+}
+
 KeyRange attention_key_range(const AttentionShape& s) { return {lowest_visible(s), s.pos0 + s.m - 1}; }
 
 std::uint32_t attention_splits(const KernelPlan& plan, const AttentionShape& s) {
@@ -126,9 +132,19 @@ void attention(Context& ctx, CommandList& cmd, const AttentionShape& s, const Bu
   const std::uint64_t rows = std::uint64_t{s.m} * s.n_head;
   require_bytes(kOp, "q", q, 4 * rows * s.head_dim);
   require_bytes(kOp, "o", o, 4 * rows * s.head_dim);
-  const std::uint64_t cache_bytes = kv_cache_bytes(s.kv_type, s.cells, s.n_kv_head * s.head_dim);
+  const std::uint32_t chunk_cells = s.chunk_cells != 0 ? s.chunk_cells : s.cells;
+  require(chunk_cells >= s.cells || 2ull * chunk_cells >= s.cells, kOp,
+          std::to_string(s.cells) + " cells do not fit two chunks of " + std::to_string(chunk_cells));
+  const std::uint64_t cache_bytes = kv_cache_bytes(s.kv_type, std::min(chunk_cells, s.cells), s.n_kv_head * s.head_dim);
   require_bytes(kOp, "k_cache", k_cache, cache_bytes);
   require_bytes(kOp, "v_cache", v_cache, cache_bytes);
+  const bool chunked = chunk_cells < s.cells;
+  if (chunked) {
+    require(opt.k_chunk1.has_value() && opt.v_chunk1.has_value(), kOp,
+            "a cache in chunks of " + std::to_string(chunk_cells) + " cells needs k_chunk1 and v_chunk1");
+    require_bytes(kOp, "k_chunk1", *opt.k_chunk1, cache_bytes);
+    require_bytes(kOp, "v_chunk1", *opt.v_chunk1, cache_bytes);
+  }
   if (opt.limits) require_bytes(kOp, "limits", *opt.limits, 4ull * s.m);
 
   const std::uint32_t n_split = opt.n_split != 0 ? opt.n_split : attention_splits(plan, s);
@@ -137,7 +153,7 @@ void attention(Context& ctx, CommandList& cmd, const AttentionShape& s, const Bu
 
   const KeyRange keys = attention_key_range(s);
   shader::FlashAttnParams params{s.head_dim, s.n_head,  s.n_kv_head, s.m, s.pos0, s.cells, s.window, s.scale,
-                                 opt.limits ? 1u : 0u, n_split, 0,   0,   0};
+                                 opt.limits ? 1u : 0u, n_split, 0,   0,   0, std::min(chunk_cells, s.cells)};
   if (opt.capture) {
     const AttentionCapture& c = *opt.capture;
     require(s.n_head <= 32, kOp, "capture covers at most 32 heads, not " + std::to_string(s.n_head));
@@ -153,7 +169,7 @@ void attention(Context& ctx, CommandList& cmd, const AttentionShape& s, const Bu
   const FlashVariant v = flash_variant(plan);
   const std::uint32_t r = rows_per_group(v, s);
   const std::uint32_t kv_type = s.kv_type == KvType::q8_0 ? 1 : 0;
-  const Pipeline& p = ctx.pipeline({v.kernel, 7, sizeof(params), {kv_type, opt.capture ? 1u : 0u, r}});
+  const Pipeline& p = ctx.pipeline({v.kernel, 9, sizeof(params), {kv_type, opt.capture ? 1u : 0u, r}});
   // Unused bindings get a buffer that is bound anyway (never read or written then).
   const BufferRange limits = opt.limits ? *opt.limits : q;
   const BufferRange scratch = n_split > 1 ? opt.scratch : o;
@@ -162,7 +178,8 @@ void attention(Context& ctx, CommandList& cmd, const AttentionShape& s, const Bu
   require(tiles <= plan.max_groups_x, kOp,
           std::to_string(tiles) + " row tiles exceed the grid width " + std::to_string(plan.max_groups_x) +
               " (split the batch)");
-  cmd.dispatch(p, {q, k_cache, v_cache, o, limits, scratch, scores}, params, tiles, s.n_kv_head, n_split);
+  const BufferRange k1 = chunked ? *opt.k_chunk1 : k_cache, v1 = chunked ? *opt.v_chunk1 : v_cache;
+  cmd.dispatch(p, {q, k_cache, v_cache, o, limits, scratch, scores, k1, v1}, params, tiles, s.n_kv_head, n_split);
   if (n_split > 1) {
     const std::uint32_t wg = std::min<std::uint32_t>(plan.reduce_workgroup, 128);
     const Pipeline& rp = ctx.pipeline({KernelId::flash_attn_reduce, 2, sizeof(shader::FlashReduceParams), {wg}});

@@ -35,7 +35,15 @@ struct AttentionShape {
   std::uint32_t window = 0;     // sliding window (query sees itself + window-1 before); 0 = none
   float scale = 1.0f;           // score scale (Gemma 4: 1.0)
   KvType kv_type = KvType::f16;
+  // Cache rows in the first K/V buffer; 0 = all of them. When smaller, rows chunk_cells.. are in a
+  // second buffer (AttentionOptions::k_chunk1 / v_chunk1); each chunk is laid out as a cache of
+  // chunk_cells rows. For caches larger than one storage binding: kv_chunk_cells().
+  std::uint32_t chunk_cells = 0;
 };
+
+// Rows per chunk of a cache of `cells` rows when one binding holds at most max_binding bytes:
+// cells when it fits one, else half of them rounded up (two chunks); 0 when two do not suffice.
+std::uint32_t kv_chunk_cells(KvType t, std::uint32_t cells, std::uint32_t width, std::uint64_t max_binding);
 
 // The positions [lo, hi] some row of the batch may see: lo of the first row to the last row
 // (limits never go past the batch). Capture columns are these positions.
@@ -54,6 +62,7 @@ struct AttentionOptions {
   // [m] u32: row t sees keys up to limits[t] instead of its own position (pos0 + t <= limits[t]
   // <= pos0 + m - 1): the bidirectional image blocks of the sliding layers.
   std::optional<BufferRange> limits;
+  std::optional<BufferRange> k_chunk1, v_chunk1;  // K / V rows chunk_cells.. (shape.chunk_cells < cells)
   std::uint32_t n_split = 0;  // key slices; 0 = attention_splits()
   BufferRange scratch;        // split-K partial results: attention_scratch_bytes()
   const AttentionCapture* capture = nullptr;

@@ -83,7 +83,7 @@ void fill_rope(Buffer& b, const RopeTable& r, std::uint32_t pos0, std::uint32_t 
 
 // Attention of m query rows at positions pos0.. over one layer's cache (Gemma 4: scale 1.0).
 ops::AttentionShape attention_shape(const KvCache::Layer& c, std::uint32_t n_head, std::uint32_t m, std::uint32_t pos0) {
-  return {c.head_dim, n_head, c.n_kv_heads, m, pos0, c.cells, c.window, 1.0f, c.type};
+  return {c.head_dim, n_head, c.n_kv_heads, m, pos0, c.cells, c.window, 1.0f, c.type, c.chunk_cells};
 }
 
 Buffer device_buffer(Context& ctx, std::uint64_t floats, const char* name) {
@@ -94,7 +94,8 @@ Buffer device_buffer(Context& ctx, std::uint64_t floats, const char* name) {
 
 Gemma4Session::Gemma4Session(const Gemma4Model& model, const SessionOptions& opts)
     : model_(model),
-      kv_(KvCache::create(model.context(), model.hparams(), opts.n_ctx, opts.n_ubatch, opts.kv_type)),
+      kv_(KvCache::create(model.context(), model.hparams(), opts.n_ctx, opts.n_ubatch, opts.kv_type,
+                          opts.max_kv_binding)),
       capture_(opts.capture) {
   if (capture_.layers != 0 &&
       (capture_.heads == 0 || capture_.bins == 0 || capture_.bins > 4096 ||
@@ -275,11 +276,11 @@ void Gemma4Session::record_layer(std::uint32_t il, std::uint32_t T, std::uint32_
   }
   ops::head_norm_rope(ctx, cmd, b.q.range(), lw.attn_q_norm.range(), cs, T, l.n_head, hd, rope.n_rot, eps);
   ops::head_norm_rope(ctx, cmd, b.k.range(), lw.attn_k_norm.range(), cs, T, l.n_kv_heads, hd, rope.n_rot, eps);
-  ops::kv_store(ctx, cmd, b.k.range(), cache.k.range(), T, kv_w, pos0, cache.cells, cache.type);
-  ops::kv_store(ctx, cmd, b.v.range(), cache.v.range(), T, kv_w, pos0, cache.cells, cache.type);
+  kv_.record_store(ctx, cmd, il, b.k.range(), b.v.range(), T, pos0);
   const ops::AttentionShape shape = attention_shape(cache, l.n_head, T, pos0);
   ops::AttentionOptions attn_opt;
   attn_opt.scratch = b.attn_scratch.range();
+  if (cache.chunk_cells < cache.cells) attn_opt.k_chunk1 = cache.k1.range(), attn_opt.v_chunk1 = cache.v1.range();
   ops::AttentionCapture capture;
   if ((capture_.layers >> il & 1) != 0) {
     // Scores of the captured heads, then their maps in a readback buffer (read after the ubatch).

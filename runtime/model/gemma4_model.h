@@ -77,6 +77,7 @@ struct SessionOptions {
   std::uint32_t n_ubatch = 512;  // tokens per forward (prefill is split into ubatches)
   ops::KvType kv_type = ops::KvType::f16;  // KV cache storage
   AttentionCaptureOptions capture;
+  std::uint64_t max_kv_binding = 0;  // bytes one KV binding may hold (0: the device's; tests chunk caches)
 };
 
 class Gemma4Session {

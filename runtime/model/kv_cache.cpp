@@ -8,7 +8,9 @@
 namespace tessera {
 
 KvCache KvCache::create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_ctx, std::uint32_t n_ubatch,
-                        ops::KvType type) {
+                        ops::KvType type, std::uint64_t max_binding) {
+  const std::uint64_t range = ctx.caps().max_storage_buffer_range;
+  if (max_binding == 0 || max_binding > range) max_binding = range;
   if (n_ctx == 0 || n_ubatch == 0) throw Error("[kv_cache] context and ubatch must be positive");
   if (n_ctx > hp.n_ctx_train)
     throw Error("[kv_cache] context " + std::to_string(n_ctx) + " exceeds the model's trained context " +
@@ -39,18 +41,47 @@ KvCache KvCache::create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_c
                     std::to_string(cl.window) + " + ubatch " + std::to_string(n_ubatch));
       c.min_ring_slack_ = std::min(c.min_ring_slack_, cl.cells - cl.window + 1);
     }
-    const std::uint64_t bytes = ops::kv_cache_bytes(cl.type, cl.cells, cl.width);
-    // Attention binds the whole cache of a layer: it must fit one storage binding.
-    if (bytes > ctx.caps().max_storage_buffer_range)
+    // Attention binds a layer's cache whole, or in two chunks when one binding cannot hold it.
+    cl.chunk_cells = ops::kv_chunk_cells(cl.type, cl.cells, cl.width, max_binding);
+    if (cl.chunk_cells == 0)
       throw Error("[kv_cache] layer " + std::to_string(il) + ": a " + ops::kv_type_name(cl.type) + " cache of " +
-                  std::to_string(cl.cells) + " cells is " + std::to_string(bytes) + " bytes, more than one storage " +
-                  "binding of " + ctx.caps().name + " holds (maxStorageBufferRange " +
-                  std::to_string(ctx.caps().max_storage_buffer_range) + "); use a shorter context or --kv-type q8_0");
+                  std::to_string(cl.cells) + " cells is " +
+                  std::to_string(ops::kv_cache_bytes(cl.type, cl.cells, cl.width)) + " bytes, more than two " +
+                  "storage bindings of " + ctx.caps().name + " hold (" + std::to_string(max_binding) +
+                  " bytes each); use a shorter context or --kv-type q8_0");
+    const std::uint64_t bytes = ops::kv_cache_bytes(cl.type, cl.chunk_cells, cl.width);
     const std::string name = "kv." + std::to_string(il);
     cl.k = Buffer::create(ctx.device(), bytes, MemoryKind::Device, name + ".k");
     cl.v = Buffer::create(ctx.device(), bytes, MemoryKind::Device, name + ".v");
+    if (cl.chunk_cells < cl.cells) {
+      cl.k1 = Buffer::create(ctx.device(), bytes, MemoryKind::Device, name + ".k1");
+      cl.v1 = Buffer::create(ctx.device(), bytes, MemoryKind::Device, name + ".v1");
+    }
   }
   return c;
+}
+
+void KvCache::record_store(Context& ctx, CommandList& cmd, std::uint32_t il, const BufferRange& k_rows,
+                           const BufferRange& v_rows, std::uint32_t m, std::uint32_t pos0) const {
+  const Layer& l = layers_.at(il);
+  if (l.chunk_cells >= l.cells) {
+    ops::kv_store(ctx, cmd, k_rows, l.k.range(), m, l.width, pos0, l.cells, l.type);
+    ops::kv_store(ctx, cmd, v_rows, l.v.range(), m, l.width, pos0, l.cells, l.type);
+    return;
+  }
+  // Runs of consecutive rows within one chunk (no wrap inside a run), each a plain store.
+  const std::uint64_t row = 4ull * l.width;
+  for (std::uint32_t t = 0; t < m;) {
+    const std::uint32_t cell = (pos0 + t) % l.cells;
+    const bool second = cell >= l.chunk_cells;
+    const std::uint32_t local = second ? cell - l.chunk_cells : cell;
+    const std::uint32_t chunk_end = second ? l.cells - l.chunk_cells : l.chunk_cells;
+    const std::uint32_t n = std::min(m - t, chunk_end - local);
+    const BufferRange ks{k_rows.buffer, k_rows.offset + t * row, n * row}, vs{v_rows.buffer, v_rows.offset + t * row, n * row};
+    ops::kv_store(ctx, cmd, ks, (second ? l.k1 : l.k).range(), n, l.width, local, l.chunk_cells, l.type);
+    ops::kv_store(ctx, cmd, vs, (second ? l.v1 : l.v).range(), n, l.width, local, l.chunk_cells, l.type);
+    t += n;
+  }
 }
 
 void KvCache::check_append(std::uint64_t n) const {

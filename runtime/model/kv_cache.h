@@ -19,8 +19,10 @@ namespace tessera {
 class KvCache {
  public:
   struct Layer {
-    Buffer k;                 // [cells, width] of type
-    Buffer v;                 // [cells, width] of type
+    Buffer k;                 // [chunk_cells, width] of type
+    Buffer v;                 // [chunk_cells, width] of type
+    Buffer k1, v1;            // rows chunk_cells.. when one binding cannot hold the layer's cache
+    std::uint32_t chunk_cells = 0;  // rows in k / v (= cells unless chunked)
     ops::KvType type = ops::KvType::f16;
     std::uint32_t head_dim = 0, n_kv_heads = 0;
     std::uint32_t cells = 0;  // rows (ring size on sliding layers)
@@ -28,8 +30,14 @@ class KvCache {
     std::uint32_t window = 0; // sliding window, 0 on global layers
   };
 
+  // max_binding: bytes one binding may hold (0: the device's maxStorageBufferRange; tests force
+  // chunked caches with less).
   static KvCache create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_ctx, std::uint32_t n_ubatch,
-                        ops::KvType type = ops::KvType::f16);
+                        ops::KvType type = ops::KvType::f16, std::uint64_t max_binding = 0);
+
+  // Records the writes of m new K and V rows [m, width] f32 at positions pos0.. into layer il.
+  void record_store(Context& ctx, CommandList& cmd, std::uint32_t il, const BufferRange& k_rows,
+                    const BufferRange& v_rows, std::uint32_t m, std::uint32_t pos0) const;
 
   const Layer& layer(std::uint32_t il) const { return layers_.at(il); }
   const KvCachePlan& plan() const { return plan_; }

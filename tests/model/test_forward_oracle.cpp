@@ -108,7 +108,9 @@ TEST_P(ForwardOracleTest, GpuLogitsMatchTheCpuReference) {
   session.rollback(session.n_past() - 5);
   const std::vector<float> again = session.decode(std::span(ids).last(5), true);
   const Agreement b = compare(again, std::vector<float>(got.end() - 5 * vocab, got.end()), vocab);
-  EXPECT_LE(b.max_abs, 1e-5) << "logits after a rollback differ";
+  // The 5 rows now go as one batch (other key slices, summation order: f32 noise); bit-level
+  // differences of their K/V rows can also flip a Q8_0 rounding step.
+  EXPECT_LE(b.max_abs, c.kv == ops::KvType::q8_0 ? 2e-2 : 1e-4) << "logits after a rollback differ";
 }
 
 // The whole model under the most restrictive profile (no subgroup arithmetic: shared-memory
@@ -219,6 +221,22 @@ TEST_F(ForwardProfileTest, CapturedAttentionMapsAreTheRowsSoftmax) {
   }
   EXPECT_TRUE(plain.attention_maps().empty());
   EXPECT_THROW(Gemma4Session(*model, {128, 32, ops::KvType::f16, {1ull << 40, 1, 16}}), Error);
+}
+
+// A KV cache too large for one binding (forced small here) is kept in two chunks per layer: the
+// same logits, bit for bit, as one buffer, across the ring's wrap-around.
+TEST_F(ForwardProfileTest, ChunkedKvCacheGivesTheSameLogits) {
+  const auto model = tiny_model(ctx(), "F16", 12, 384, 32);
+  SessionOptions chunked(384, 32);
+  chunked.max_kv_binding = 24 << 10;  // both the 256-cell ring (32 KiB) and the 384-cell global cache
+  Gemma4Session plain(*model, {384, 32}), split(*model, chunked);
+  for (std::uint32_t il = 0; il < model->hparams().n_layer; ++il)
+    EXPECT_LT(split.kv_cache().layer(il).chunk_cells, split.kv_cache().layer(il).cells) << "layer " << il;
+  const auto ids = prompt(300, model->hparams().n_vocab, 2);
+  EXPECT_EQ(plain.decode(ids, true), split.decode(ids, true));
+  EXPECT_EQ(plain.decode(std::span(ids).first(1)), split.decode(std::span(ids).first(1)));
+  chunked.max_kv_binding = 8 << 10;  // two chunks are not enough: a clear error
+  EXPECT_THROW(Gemma4Session(*model, chunked), Error);
 }
 
 // The ring of the sliding layers is pad256(window + ubatch) cells: 256 for these cases, so the

@@ -200,11 +200,21 @@ inline constexpr Tolerance kAttention{2e-5, 1e-4};  // fp32 online softmax vs do
 // Runs attention() on random q and caches and compares with ref_attention.
 class FlashCase {
  public:
+  // With s.chunk_cells < cells the caches are two chunks of chunk_cells rows (the second padded).
   FlashCase(AttentionTest& t, const ops::AttentionShape& s, std::uint32_t seed) : t_(t), s_(s) {
-    const std::size_t nc = std::size_t{s.cells} * s.n_kv_head * s.head_dim;
+    const std::uint32_t width = s.n_kv_head * s.head_dim;
+    const std::size_t nc = std::size_t{s.cells} * width;
     q_ = OpsTest::random_floats(std::size_t{s.m} * s.n_head * s.head_dim, seed, -1.0f, 1.0f);
-    k_ = make_cache(s.kv_type, OpsTest::random_floats(nc, seed + 1, -1.0f, 1.0f), s.n_kv_head * s.head_dim);
-    v_ = make_cache(s.kv_type, OpsTest::random_floats(nc, seed + 2, -2.0f, 2.0f), s.n_kv_head * s.head_dim);
+    const auto k = OpsTest::random_floats(nc, seed + 1, -1.0f, 1.0f), v = OpsTest::random_floats(nc, seed + 2, -2.0f, 2.0f);
+    const std::size_t split = s.chunk_cells != 0 && s.chunk_cells < s.cells ? std::size_t{s.chunk_cells} * width : nc;
+    for (auto [x, whole, second] : {std::tuple{&k, &k_, &k1_}, std::tuple{&v, &v_, &v1_}}) {
+      *whole = make_cache(s.kv_type, std::vector<float>(x->begin(), x->begin() + split), width);
+      if (split == nc) continue;
+      std::vector<float> rest(x->begin() + split, x->end());
+      rest.resize(split, 0.0f);
+      *second = make_cache(s.kv_type, rest, width);
+      whole->values.insert(whole->values.end(), second->values.begin(), second->values.begin() + (nc - split));
+    }
   }
 
   // Compares with the reference; returns the GPU output.
@@ -212,6 +222,7 @@ class FlashCase {
              const ops::AttentionCapture* capture = nullptr) {
     const std::size_t nq = q_.size();
     Buffer bq = t_.upload_vec(q_), bk = t_.upload_vec(k_.bytes), bv = t_.upload_vec(v_.bytes), bo = t_.make(4 * nq);
+    Buffer bk1 = t_.upload_vec(k1_.bytes), bv1 = t_.upload_vec(v1_.bytes);
     Buffer blim = t_.upload_vec(limits ? *limits : std::vector<std::uint32_t>{0});
     Context& ctx = t_.context();
     const std::uint32_t splits = n_split ? n_split : ops::attention_splits(ctx.plan(), s_);
@@ -221,6 +232,7 @@ class FlashCase {
     opt.scratch = {&scratch};
     if (limits) opt.limits = BufferRange{&blim};
     opt.capture = capture;
+    if (!k1_.bytes.empty()) opt.k_chunk1 = BufferRange{&bk1}, opt.v_chunk1 = BufferRange{&bv1};
     t_.run([&](Context& c, CommandList& cmd) { ops::attention(c, cmd, s_, {&bq}, {&bk}, {&bv}, {&bo}, opt); });
     want_ = ref_attention(s_, q_, k_.values, v_.values, limits, &probs_);
     EXPECT_TRUE(all_close(t_.download_f32(bo, nq), want_, kAttention, describe(s_, splits)));
@@ -231,7 +243,7 @@ class FlashCase {
   AttentionTest& t_;
   ops::AttentionShape s_;
   std::vector<float> q_;
-  Cache k_, v_;
+  Cache k_, v_, k1_, v1_;
   std::vector<float> want_;
   std::vector<double> probs_;
 };
@@ -287,6 +299,20 @@ TEST_P(AttentionTest, Q8_0CacheAtTheSlidingLayerShape) {
       EXPECT_NE(std::string(e.what()).find("quantized_v_cache_hd256"), std::string::npos) << e.what();
     }
   }
+}
+
+// A cache larger than one binding is two chunks: keys on both sides of the boundary, the ring
+// wrapping across it, both cache types.
+TEST_P(AttentionTest, CacheInTwoChunks) {
+  for (const ops::KvType type : {ops::KvType::f16, ops::KvType::q8_0}) {
+    using S = ops::AttentionShape;
+    FlashCase(*this, S{64, 4, 2, 5, 30, 48, 0, 0.5f, type, 24}, 31).check(0);     // causal over both chunks
+    FlashCase(*this, S{64, 4, 2, 3, 100, 40, 16, 0.5f, type, 20}, 32).check(2);   // window over the wrapped ring
+    FlashCase(*this, S{512, 4, 1, 1, 299, 300, 0, 0.1f, type, 150}, 33).check(0);  // global shape, split-K
+  }
+  EXPECT_EQ(ops::kv_chunk_cells(ops::KvType::f16, 262144, 512, 128ull << 20), 131072u);  // the 12B at 256K
+  EXPECT_EQ(ops::kv_chunk_cells(ops::KvType::f16, 1000, 512, 128ull << 20), 1000u);
+  EXPECT_EQ(ops::kv_chunk_cells(ops::KvType::f16, 300000, 512, 128ull << 20), 0u);
 }
 
 // Image soft tokens see their whole block (later ones included) on sliding layers: limits.

@@ -171,6 +171,9 @@ TEST_F(RunCliTest, PromptPastTheContextIsAClearError) {
   const ToolResult r = run_tool("tessera", "run -q -m " + model() + " --ctx 8 --ids 2,3,4,5,6,7,8,9,10,11 -n 1");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("10 tokens but the context is 8"), std::string::npos) << r.err;
+  const ToolResult b = run_tool("tessera", "bench -q -m " + model() + " --ctx 32 -p 32 -n 4");
+  EXPECT_EQ(b.code, 1);
+  EXPECT_NE(b.err.find("needs 36 positions but the context is 32"), std::string::npos) << b.err;
 }
 
 TEST_F(RunCliTest, WrongFileKindsAreClearErrors) {

@@ -58,6 +58,12 @@ int bench(BenchOptions o, const GlobalOptions& global) {
   if (o.model.ctx == 0) o.model.ctx = o.n_prompt + o.n_gen + 16;
   LoadedModel lm = load_model(global, o.model);
   const Gemma4HParams& hp = lm.model->hparams();
+  // The prompt (at least one token) and the decoded tokens must fit the context: checked before
+  // a long prefill, not after it.
+  const std::uint64_t need = std::max<std::uint64_t>(o.n_prompt, 1) + o.n_gen;
+  if (need > lm.n_ctx)
+    throw Error("[bench] -p " + std::to_string(o.n_prompt) + " + -n " + std::to_string(o.n_gen) + " needs " +
+                std::to_string(need) + " positions but the context is " + std::to_string(lm.n_ctx) + " (raise --ctx)");
   Gemma4Session session(*lm.model, lm.session_options(o.model.ubatch));
   std::mt19937 rng(42);
   std::uniform_int_distribution<std::uint32_t> tok(0, hp.n_vocab - 1);
