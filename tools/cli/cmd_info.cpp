@@ -158,14 +158,17 @@ void print_plan_text(const Report& r) {
                 digits(kv.sliding_bytes_per_cell).c_str(), digits(kv.sliding_bytes).c_str());
     std::printf("    global:         %u layers x %u cells x %s B = %s\n", kv.n_global_layers, kv.global_cells,
                 digits(kv.global_bytes_per_cell).c_str(), digits(kv.global_bytes).c_str());
-    // Attention binds one layer's K (and V) cache whole: it must fit one storage binding.
+    // Attention binds one layer's K (and V) cache whole, or in two chunks when one binding cannot
+    // hold it (KvCache); more than two bindings' worth is an error at load.
+    const std::uint64_t limit = p.options.max_binding_bytes;
+    const std::string over = kv.largest_buffer_bytes <= limit ? ""
+                             : kv.largest_buffer_bytes <= 2 * limit
+                                 ? ", over a " + digits(limit / kMiB) + " MiB binding: kept in two chunks"
+                                 : ", over two " + digits(limit / kMiB) +
+                                       " MiB bindings: needs a larger storage buffer range (or a shorter --ctx, "
+                                       "--kv-type q8_0)";
     std::printf("    largest buffer: %s B (one layer's K or V)%s\n", digits(kv.largest_buffer_bytes).c_str(),
-                kv.largest_buffer_bytes > p.options.max_binding_bytes
-                    ? (", over the " + digits(p.options.max_binding_bytes / kMiB) +
-                       " MiB binding limit: needs a device whose storage buffer range holds it (a shorter --ctx "
-                       "or --kv-type q8_0 lowers it)")
-                          .c_str()
-                    : "");
+                over.c_str());
     std::printf("  activations:      %s\n", sizes(p.act.total_bytes).c_str());
     std::printf("    ubatch:         %u tokens x %s floats x 4 B = %s\n", p.act.n_tokens,
                 digits(p.act.floats_per_token).c_str(), digits(p.act.ubatch_bytes).c_str());
