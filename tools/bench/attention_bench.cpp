@@ -116,21 +116,12 @@ AttentionBenchReport run_attention_bench(Context& ctx, const AttentionBenchOptio
             }
             ops::AttentionOptions opt;
             opt.scratch = scratch.range();
-            double best = 1e30;
-            for (int r = 0; r <= o.runs; ++r) {  // run 0 warms up (pipeline creation)
-              cmd.begin();
-              ops::attention(ctx, cmd, s, q.range(), k.range(), v.range(), out.range(), opt);
-              cmd.submit_and_wait();
-              double ms = 0;
-              for (const CommandList::Timing& t : cmd.timings()) ms += t.ms;
-              if (r > 0) best = std::min(best, ms), ++row.runs;
-              if (r == 0 && ms > 250.0 * o.max_seconds) {  // slow: the warm-up is the one timed run
-                best = ms, row.runs = 1;
-                break;
-              }
-            }
-            row.ms = best;
-            ms_per_pair[{layer, m}] = best / pairs;
+            const TimedRuns tr = time_after_warmup(cmd, o.runs, 250.0 * o.max_seconds, [&](CommandList& c) {
+              ops::attention(ctx, c, s, q.range(), k.range(), v.range(), out.range(), opt);
+            });
+            row.ms = tr.ms;
+            row.runs = tr.runs;
+            ms_per_pair[{layer, m}] = tr.ms / pairs;
           }
           rep.rows.push_back(std::move(row));
           if (progress) progress(rep);

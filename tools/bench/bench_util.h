@@ -15,6 +15,15 @@ namespace tessera::bench {
 // Records `record` once per run, submits, returns the best summed GPU time in ms.
 double best_gpu_ms(Context& ctx, int runs, const std::function<void(CommandList&)>& record);
 
+// Best GPU time of `runs` timed runs after a warm-up run (pipeline creation); a warm-up longer than
+// slow_ms is taken as the one timed run (slow cases are not repeated).
+struct TimedRuns {
+  double ms = 0;
+  int runs = 0;
+};
+TimedRuns time_after_warmup(CommandList& cmd, int runs, double slow_ms,
+                            const std::function<void(CommandList&)>& record);
+
 // Two zero-filled device buffers of `bytes` each: the source and destination of a bandwidth pass.
 std::pair<Buffer, Buffer> zeroed_pair(Context& ctx, std::uint64_t bytes);
 

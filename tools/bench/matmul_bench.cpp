@@ -93,12 +93,6 @@ void record(Context& ctx, CommandList& cmd, DType t, const Weight& w, const Buff
   }
 }
 
-double gpu_ms(const CommandList& cmd) {
-  double ms = 0;
-  for (const CommandList::Timing& t : cmd.timings()) ms += t.ms;
-  return ms;
-}
-
 }  // namespace
 
 double MatmulBenchReport::batch1_ms(const MatmulBenchRow& r) const {
@@ -183,19 +177,11 @@ MatmulBenchReport run_matmul_bench(Context& ctx, const MatmulBenchOptions& o,
           if (row.estimate_ms > 1e3 * o.max_seconds) {
             row.skipped = true;
           } else {
-            double best = 1e30;
-            for (int r = 0; r <= o.runs; ++r) {  // run 0 warms up (pipeline creation)
-              cmd.begin();
-              record(ctx, cmd, t, w, x, xq, y, m, s, kernel);
-              cmd.submit_and_wait();
-              const double ms = gpu_ms(cmd);
-              if (r > 0) best = std::min(best, ms), ++row.runs;
-              if (r == 0 && ms > 250.0 * o.max_seconds) {  // slow: the warm-up is the one timed run
-                best = ms, row.runs = 1;
-                break;
-              }
-            }
-            row.ms = best;
+            const TimedRuns tr = time_after_warmup(cmd, o.runs, 250.0 * o.max_seconds, [&](CommandList& c) {
+              record(ctx, c, t, w, x, xq, y, m, s, kernel);
+            });
+            row.ms = tr.ms;
+            row.runs = tr.runs;
             by_batch[{t, kernel, m}] = {kn, row.ms};
             in_shape[kernel] = {double(m), row.ms};
           }
