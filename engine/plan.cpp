@@ -49,6 +49,7 @@ KernelPlan plan_kernels(const DeviceCaps& caps) {
   if (caps.type == DeviceType::Cpu && matvec_lanes_supported(caps)) {
     p.matvec = MatmulKernel::matvec_lanes;
     p.prefill = MatmulKernel::matvec_lanes;
+    p.attention_lanes = true;
   } else {
     p.prefill = wg >= 128 ? MatmulKernel::tiled : MatmulKernel::simple;
   }

@@ -41,6 +41,8 @@ struct KernelPlan {
   bool quantized_v_cache_hd256 = true;       // a quantized V cache may serve head dim 256
   bool attention_large = true;               // flash_attn tiles of 128 keys x 16 rows (25 KiB shared),
                                              // else flash_attn_small: 64 x 8 (11 KiB)
+  bool attention_lanes = false;              // flash_attn's LANES variants (CPU drivers: broadcasts
+                                             // instead of same-address loads)
   std::uint32_t required_subgroup_size = 0;  // forced on every pipeline; 0 = the driver's choice
   std::uint32_t coopmat_workgroup_multiple = 1;  // cooperative-matrix workgroup X is a multiple of this
   bool topk_shared_sort = false;             // GPU top-k sorts through shared memory

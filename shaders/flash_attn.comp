@@ -19,9 +19,19 @@
 // 2 and 8 for V). n_split == 1 writes O; otherwise unnormalised partial O and (max, sum) per row
 // and split for flash_attn_reduce. CAPTURE (spec constant) also writes each visible scaled
 // score of the heads in cap_heads to the capture buffer (attn_capture turns them into maps).
+// LANES variants (CPU drivers, whose invocations are SIMD lanes): a load of one address in every
+// lane is a gather there, so the query values (scores) and probabilities (P.V) are loaded 8 at a
+// time, one per lane, and broadcast with subgroupBroadcast. Needs subgroups of 8 or more, head dim
+// a multiple of 4 x subgroup size (each subgroup within one key group); the host checks.
 //! variant - -DWG=128 -DR_MAX=16 -DQ_SHARED=4096
 //! variant small -DWG=64 -DR_MAX=8 -DQ_SHARED=2048
+//! variant lanes -DWG=128 -DR_MAX=16 -DQ_SHARED=4096 -DLANES=1
+//! variant small_lanes -DWG=64 -DR_MAX=8 -DQ_SHARED=2048 -DLANES=1
 #extension GL_GOOGLE_include_directive : require
+#ifdef LANES
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_ballot : require
+#endif
 #include "params.h"
 
 #define NQ (512u / (4u * WG))  // groups of 4 output dims per invocation (head dim <= 512)
@@ -125,6 +135,26 @@ void main() {
     const uint pk = base + tid;
     float sc[R_MAX];
     for (uint r = 0u; r < R_MAX; ++r) sc[r] = 0.0;
+#ifdef LANES
+    {  // every lane runs the loop (broadcasts need them all); a key past k_end reads some cell
+      const uint cell = pk % p.cells, lane = gl_SubgroupInvocationID & 7u;
+      for (uint i0 = 0u; i0 < hd; i0 += 32u) {
+        vec4 qb[R_MAX];  // lane l: dims i0 + 4l .. + 3 of every row
+        for (uint r = 0u; r < R; ++r) {
+          const uint qi = r * hd + i0 + 4u * lane;
+          qb[r] = vec4(q_s[qi], q_s[qi + 1u], q_s[qi + 2u], q_s[qi + 3u]);
+        }
+#define TESSERA_QUAD(QX)                                           \
+  {                                                                \
+    const vec4 k = load4(true, cell, kvh * hd + i0 + 4u * QX);     \
+    for (uint r = 0u; r < R; ++r) sc[r] += dot(k, subgroupBroadcast(qb[r], QX)); \
+  }
+        TESSERA_QUAD(0u) TESSERA_QUAD(1u) TESSERA_QUAD(2u) TESSERA_QUAD(3u)
+        TESSERA_QUAD(4u) TESSERA_QUAD(5u) TESSERA_QUAD(6u) TESSERA_QUAD(7u)
+#undef TESSERA_QUAD
+      }
+    }
+#else
     if (pk < k_end) {
       const uint cell = pk % p.cells;
       for (uint i = 0u; i < hd; i += 4u) {
@@ -135,6 +165,7 @@ void main() {
         }
       }
     }
+#endif
     for (uint r = 0u; r < R; ++r) {
       const bool visible = pk < k_end && pk >= lo_s[r] && pk <= hi_s[r];
       s_s[r * WG + tid] = visible ? sc[r] : NEG;
@@ -182,6 +213,31 @@ void main() {
           acc[ai + 2u] *= a;
           acc[ai + 3u] *= a;
         }
+#ifdef LANES
+        // Blocks of 8 keys (8b .. 8b + 7, b = g, g + groups, ...): lane l loads key 8b + l's
+        // probabilities, broadcast key by key.
+        const uint lane = gl_SubgroupInvocationID & 7u;
+        for (uint c0 = 8u * g; c0 < cnt; c0 += 8u * groups) {
+          float pb[R_MAX];
+          for (uint r = 0u; r < R; ++r) pb[r] = s_s[r * WG + c0 + lane];
+          // Keys past cnt are skipped (uniformly): unwritten cells may hold NaN.
+#define TESSERA_KEY(KX)                                                        \
+  if (c0 + KX < cnt) {                                                       \
+    const vec4 v = load4(false, (base + c0 + KX) % p.cells, kvh * hd + d);   \
+    for (uint r = 0u; r < R; ++r) {                                          \
+      const uint ai = (r * NQ + j) * 4u;                                     \
+      const float pr = subgroupBroadcast(pb[r], KX);                         \
+      acc[ai] += pr * v.x;                                                   \
+      acc[ai + 1u] += pr * v.y;                                              \
+      acc[ai + 2u] += pr * v.z;                                              \
+      acc[ai + 3u] += pr * v.w;                                              \
+    }                                                                        \
+  }
+          TESSERA_KEY(0u) TESSERA_KEY(1u) TESSERA_KEY(2u) TESSERA_KEY(3u)
+          TESSERA_KEY(4u) TESSERA_KEY(5u) TESSERA_KEY(6u) TESSERA_KEY(7u)
+#undef TESSERA_KEY
+        }
+#else
         for (uint c = g; c < cnt; c += groups) {
           const vec4 v = load4(false, (base + c) % p.cells, kvh * hd + d);
           for (uint r = 0u; r < R; ++r) {
@@ -193,6 +249,7 @@ void main() {
             acc[ai + 3u] += pr * v.w;
           }
         }
+#endif
       }
     }
     barrier();  // s_s, a_s and l_s are rewritten by the next tile

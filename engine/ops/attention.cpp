@@ -14,27 +14,32 @@ namespace {
 
 constexpr const char* kOp = "attention";
 
-// flash_attn's two tile variants (shaders/flash_attn.comp: WG, R_MAX, Q_SHARED).
-struct FlashVariant {
-  KernelId kernel;
+// flash_attn's tile sizes (shaders/flash_attn.comp: R_MAX, Q_SHARED of the large / small variants).
+struct TileShape {
   std::uint32_t max_rows;  // R_MAX
   std::uint32_t q_shared;  // floats of the query tile
 };
-FlashVariant flash_variant(const KernelPlan& plan) {
-  return plan.attention_large ? FlashVariant{KernelId::flash_attn, 16, 4096}
-                              : FlashVariant{KernelId::flash_attn_small, 8, 2048};
+TileShape tile_shape(const KernelPlan& plan) { return plan.attention_large ? TileShape{16, 4096} : TileShape{8, 2048}; }
+
+// The kernel: large or small tiles; LANES where the plan asks for it and each subgroup stays inside
+// one key group of the P.V loop (head dims a multiple of 4 x the subgroup size).
+KernelId flash_kernel(const KernelPlan& plan, const DeviceCaps& caps, const AttentionShape& s) {
+  const std::uint32_t sg = plan.required_subgroup_size ? plan.required_subgroup_size : caps.subgroup_size;
+  const bool lanes = plan.attention_lanes && sg >= 8 && s.head_dim % (4 * sg) == 0;
+  if (plan.attention_large) return lanes ? KernelId::flash_attn_lanes : KernelId::flash_attn;
+  return lanes ? KernelId::flash_attn_small_lanes : KernelId::flash_attn_small;
 }
 
-// Query rows per workgroup: as many as the variant holds, no more than the rows that share a KV
+// Query rows per workgroup: as many as the tile holds, no more than the rows that share a KV
 // head, a power of two (one pipeline per value).
-std::uint32_t rows_per_group(const FlashVariant& v, const AttentionShape& s) {
+std::uint32_t rows_per_group(const TileShape& v, const AttentionShape& s) {
   const std::uint32_t fit = std::min(v.max_rows, v.q_shared / s.head_dim);
   const std::uint32_t rows = s.m * (s.n_head / s.n_kv_head);
   return std::bit_floor(std::max<std::uint32_t>(1, std::min(fit, std::bit_ceil(rows))));
 }
 
 std::uint32_t row_tiles(const KernelPlan& plan, const AttentionShape& s) {
-  const std::uint32_t r = rows_per_group(flash_variant(plan), s);
+  const std::uint32_t r = rows_per_group(tile_shape(plan), s);
   return (s.m * (s.n_head / s.n_kv_head) + r - 1) / r;
 }
 
@@ -166,10 +171,9 @@ void attention(Context& ctx, CommandList& cmd, const AttentionShape& s, const Bu
     params.cap_cols = keys.count();
   }
 
-  const FlashVariant v = flash_variant(plan);
-  const std::uint32_t r = rows_per_group(v, s);
+  const std::uint32_t r = rows_per_group(tile_shape(plan), s);
   const std::uint32_t kv_type = s.kv_type == KvType::q8_0 ? 1 : 0;
-  const Pipeline& p = ctx.pipeline({v.kernel, 9, sizeof(params), {kv_type, opt.capture ? 1u : 0u, r}});
+  const Pipeline& p = ctx.pipeline({flash_kernel(plan, ctx.caps(), s), 9, sizeof(params), {kv_type, opt.capture ? 1u : 0u, r}});
   // Unused bindings get a buffer that is bound anyway (never read or written then).
   const BufferRange limits = opt.limits ? *opt.limits : q;
   const BufferRange scratch = n_split > 1 ? opt.scratch : o;

@@ -261,13 +261,15 @@ std::vector<ops::AttentionShape> edge_shapes(ops::KvType type) {
       S{256, 2, 1, 2, 1024, 1280, 1024, 0.1f, type},  // positions 1024, 1025: the window's first key moves
       S{256, 4, 2, 4, 3000, 1280, 1024, 0.1f, type},  // ring wrap-around: 3000 % 1280
       S{96, 6, 3, 37, 0, 64, 0, 0.2f, type},        // many rows: several row tiles, odd head dim / 32
+      S{36, 2, 1, 3, 5, 16, 0, 1.0f, type},         // head dim not a multiple of 32 (f16 only)
   };
 }
 
 TEST_P(AttentionTest, FlashMatchesTheReferenceOnEveryMaskShapeAndKvType) {
   for (const ops::KvType type : {ops::KvType::f16, ops::KvType::q8_0})
     for (const ops::AttentionShape& s : edge_shapes(type)) {
-      if (type == ops::KvType::q8_0 && s.head_dim == 256 && !context().plan().quantized_v_cache_hd256) continue;
+      if (type == ops::KvType::q8_0 && (s.head_dim % 32 != 0 || (s.head_dim == 256 && !context().plan().quantized_v_cache_hd256)))
+        continue;
       FlashCase(*this, s, s.head_dim + s.m + s.pos0).check(0);
     }
 }

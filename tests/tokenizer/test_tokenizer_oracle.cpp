@@ -230,14 +230,15 @@ TEST(TokenizerOracle, MatchesJsGemmaTokenizer) {
     EXPECT_EQ(r.out, want + "\n");
   }
   const auto t1 = std::chrono::steady_clock::now();
-  // Throughput on the real vocabulary: the whole corpus repeated to about 2 MB.
+  // Throughput on the real vocabulary, printed (no timing thresholds in tests: CI machines are
+  // shared): the whole corpus repeated to about 512 KB.
   std::string big;
-  while (big.size() < (2u << 20))
+  while (big.size() < (512u << 10))
     for (const std::string& t : text) big += t;
   const auto tb = std::chrono::steady_clock::now();
   const std::size_t n_big = tok.encode(big, false, false).size();
   const double s_big = std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count();
-  EXPECT_LT(s_big, 20.0);
+  EXPECT_GT(n_big, big.size() / 16) << "suspiciously few tokens";
   auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   std::cout << "[oracle] " << matched << "/" << text.size() << " corpus lines match (" << with_specials
             << " of them hold literal control tokens, compared with parse_special on); install+factory "
