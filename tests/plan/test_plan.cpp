@@ -308,6 +308,8 @@ TEST(DriverQuirks, EveryProfilePlansAWorkingVariant) {
       EXPECT_EQ(p.elementwise_workgroup % p.coopmat_workgroup_multiple, 0u) << prof.name;
       EXPECT_EQ(p.large_tiles, !c.quirks.has(Quirk::large_pipelines_fail)) << prof.name;
       EXPECT_EQ(p.quantized_v_cache_hd256, !c.quirks.has(Quirk::quantized_v_cache_hd256)) << prof.name;
+      // CPU drivers take the LANES attention exactly where they take the lanes matvec.
+      EXPECT_EQ(p.attention_lanes, p.matvec == MatmulKernel::matvec_lanes) << prof.name;
       // flash_attn's large tiles (25 KiB of shared memory) only where the budget holds them.
       if (p.attention_large) {
         EXPECT_GE(p.shared_memory_budget, 26u * 1024) << prof.name;
