@@ -40,6 +40,7 @@ struct Gemma4Session::Buffers {
   Buffer up;       // [T, n_ff_max]
   Buffer logits;   // [head_rows, n_vocab]
   Buffer ids;      // [T] u32, host-visible
+  Buffer limits;   // [T] u32, host-visible: the last key each row sees on sliding layers (blocks)
   Buffer cs_swa;   // [T, n_rot_swa, 2] (cos, sin), host-visible
   Buffer cs_full;  // [T, n_rot_full, 2], host-visible
   Buffer readback;  // [rows, n_vocab] host-visible, grown on demand
@@ -135,6 +136,7 @@ Gemma4Session::Gemma4Session(const Gemma4Model& model, const SessionOptions& opt
       std::clamp<std::uint64_t>(ctx.caps().max_storage_buffer_range / row_bytes, 1, T));
   b.logits = device_buffer(ctx, std::uint64_t{b.head_rows} * hp.n_vocab, "act.logits");
   b.ids = Buffer::create(ctx.device(), 4 * T, MemoryKind::Upload, "in.ids");
+  b.limits = Buffer::create(ctx.device(), 4 * T, MemoryKind::Upload, "in.limits");
   const bool has_swa = hp.n_sliding_layers() > 0, has_full = hp.n_global_layers() > 0;
   if (has_swa) b.rope_swa = make_rope_table(hp.rope_base_swa, hp.head_dim_swa, nullptr, opts.n_ctx);
   if (has_full) b.rope_full = make_rope_table(hp.rope_base, hp.head_dim, &model.weights().rope_freqs, opts.n_ctx);
@@ -158,17 +160,51 @@ void Gemma4Session::check_ids(std::span<const std::uint32_t> ids) const {
                   " is outside the vocabulary of " + std::to_string(hp.n_vocab));
 }
 
-std::vector<float> Gemma4Session::decode(std::span<const std::uint32_t> ids, bool all_logits) {
+std::vector<std::uint32_t> Gemma4Session::ubatch_ends(std::size_t n, std::span<const TokenBlock> blocks) const {
+  const std::uint32_t ub = kv_.n_ubatch();
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const TokenBlock& b = blocks[i];
+    if (b.begin >= b.end || b.end > n || (i > 0 && b.begin < blocks[i - 1].end))
+      throw Error("[session] bidirectional block " + std::to_string(i) + " [" + std::to_string(b.begin) + ", " +
+                  std::to_string(b.end) + ") is empty, past the " + std::to_string(n) +
+                  " tokens, or not after the previous block");
+    if (b.end - b.begin > ub)
+      throw Error("[session] an image block of " + std::to_string(b.end - b.begin) +
+                  " tokens does not fit one ubatch of " + std::to_string(ub) + " (raise --ubatch)");
+  }
+  std::vector<std::uint32_t> ends;
+  std::size_t begin = 0, next_block = 0;
+  while (begin < n) {
+    std::size_t end = std::min<std::size_t>(begin + ub, n);
+    while (next_block < blocks.size() && blocks[next_block].end <= begin) ++next_block;
+    for (std::size_t i = next_block; i < blocks.size() && blocks[i].begin < end; ++i)
+      if (blocks[i].end > end) end = blocks[i].begin;  // end before a block the cut would split
+    ends.push_back(static_cast<std::uint32_t>(end));
+    begin = end;
+  }
+  return ends;
+}
+
+std::vector<float> Gemma4Session::decode(std::span<const std::uint32_t> ids, bool all_logits,
+                                         std::span<const TokenBlock> blocks) {
   const Gemma4HParams& hp = model_.hparams();
   check_ids(ids);
   const std::size_t rows = all_logits ? ids.size() : 1;
   std::vector<float> logits(rows * hp.n_vocab);
-  for (std::size_t begin = 0; begin < ids.size(); begin += kv_.n_ubatch()) {
-    const std::size_t n = std::min<std::size_t>(kv_.n_ubatch(), ids.size() - begin);
-    const bool last = begin + n == ids.size();
+  std::size_t begin = 0;
+  for (const std::uint32_t end : ubatch_ends(ids.size(), blocks)) {
+    const std::size_t n = end - begin;
+    const bool last = end == ids.size();
     const auto span = ids.subspan(begin, n);
-    if (all_logits) forward_ubatch(span, 0, static_cast<std::uint32_t>(n), logits.data() + begin * hp.n_vocab);
-    else forward_ubatch(span, static_cast<std::uint32_t>(n - 1), last ? 1 : 0, logits.data());
+    std::vector<TokenBlock> local;  // the blocks of this ubatch, relative to it
+    for (const TokenBlock& b : blocks)
+      if (b.begin >= begin && b.end <= end)
+        local.push_back({static_cast<std::uint32_t>(b.begin - begin), static_cast<std::uint32_t>(b.end - begin)});
+    if (all_logits)
+      forward_ubatch(span, 0, static_cast<std::uint32_t>(n), logits.data() + begin * hp.n_vocab, 0, local);
+    else
+      forward_ubatch(span, static_cast<std::uint32_t>(n - 1), last ? 1 : 0, logits.data(), 0, local);
+    begin = end;
   }
   for (std::uint32_t id : model_.suppressed_tokens())
     for (std::size_t r = 0; r < rows; ++r) logits[r * hp.n_vocab + id] = -std::numeric_limits<float>::infinity();
@@ -206,7 +242,8 @@ std::vector<TokenLogit> Gemma4Session::decode_top(std::span<const std::uint32_t>
 }
 
 void Gemma4Session::forward_ubatch(std::span<const std::uint32_t> ids, std::uint32_t out_first,
-                                   std::uint32_t out_rows, void* out, std::uint32_t top_k) {
+                                   std::uint32_t out_rows, void* out, std::uint32_t top_k,
+                                   std::span<const TokenBlock> blocks) {
   Context& ctx = model_.context();
   const Gemma4HParams& hp = model_.hparams();
   const Gemma4Weights& w = model_.weights();
@@ -216,6 +253,14 @@ void Gemma4Session::forward_ubatch(std::span<const std::uint32_t> ids, std::uint
 
   std::memcpy(b.ids.mapped().data(), ids.data(), 4ull * T);
   b.ids.flush();
+  limits_active_ = !blocks.empty();
+  if (limits_active_) {
+    auto* lim = reinterpret_cast<std::uint32_t*>(b.limits.mapped().data());
+    for (std::uint32_t t = 0; t < T; ++t) lim[t] = pos0 + t;
+    for (const TokenBlock& blk : blocks)
+      for (std::uint32_t t = blk.begin; t < blk.end; ++t) lim[t] = pos0 + blk.end - 1;
+    b.limits.flush();
+  }
   fill_rope(b.cs_swa, b.rope_swa, pos0, T);
   fill_rope(b.cs_full, b.rope_full, pos0, T);
   const std::uint64_t out_bytes = top_k > 0 ? 8ull * top_k : 4ull * hp.n_vocab * out_rows;
@@ -280,6 +325,7 @@ void Gemma4Session::record_layer(std::uint32_t il, std::uint32_t T, std::uint32_
   const ops::AttentionShape shape = attention_shape(cache, l.n_head, T, pos0);
   ops::AttentionOptions attn_opt;
   attn_opt.scratch = b.attn_scratch.range();
+  if (limits_active_ && l.is_sliding) attn_opt.limits = b.limits.range();  // bidirectional blocks (spec §3)
   if (cache.chunk_cells < cache.cells) attn_opt.k_chunk1 = cache.k1.range(), attn_opt.v_chunk1 = cache.v1.range();
   ops::AttentionCapture capture;
   if ((capture_.layers >> il & 1) != 0) {
@@ -301,7 +347,8 @@ void Gemma4Session::record_layer(std::uint32_t il, std::uint32_t T, std::uint32_
   }
   ops::attention(ctx, cmd, shape, b.q.range(), cache.k.range(), cache.v.range(), b.attn.range(), attn_opt);
   if (attn_opt.capture)
-    ops::attention_capture_maps(ctx, cmd, shape, capture, std::nullopt, maps_.back().bins, b.capture.back().range());
+    ops::attention_capture_maps(ctx, cmd, shape, capture, attn_opt.limits, maps_.back().bins,
+                                b.capture.back().range());
   ops::matmul(ctx, cmd, lw.attn_output.type, lw.attn_output.table(), b.attn.range(), b.o.range(), T, q_w, d);
   ops::rms_norm(ctx, cmd, b.o.range(), lw.post_attention_norm.range(), b.o.range(), T, d, eps);
   ops::add(ctx, cmd, b.x.range(), b.o.range(), b.x.range(), T * d, T * d);

@@ -68,6 +68,13 @@ struct AttentionMap {
   std::vector<float> p;
 };
 
+// Tokens [begin, end) of a decode() call that form one bidirectional block (the soft tokens of one
+// image, spec §3): on sliding layers each sees the whole block, later tokens included; global
+// layers stay causal. A block is never split across ubatches.
+struct TokenBlock {
+  std::uint32_t begin = 0, end = 0;
+};
+
 struct SessionOptions {
   SessionOptions() = default;
   SessionOptions(std::uint32_t ctx, std::uint32_t ubatch, ops::KvType kv = ops::KvType::f16,
@@ -90,7 +97,9 @@ class Gemma4Session {
   // Feeds `ids` at positions n_past() ... and returns the logits (soft-capped, suppressed tokens
   // at -inf) of the last token, [n_vocab], or of every token when all_logits, [ids.size(), n_vocab].
   // Throws, before any work, when the tokens do not fit the context or an id is out of range.
-  std::vector<float> decode(std::span<const std::uint32_t> ids, bool all_logits = false);
+  // blocks: bidirectional blocks among ids (sorted, disjoint, each at most n_ubatch tokens).
+  std::vector<float> decode(std::span<const std::uint32_t> ids, bool all_logits = false,
+                            std::span<const TokenBlock> blocks = {});
   // decode() of the last token reduced on the GPU to its n highest logits (suppressed tokens
   // excluded), logit descending, ties to the lower id: n pairs come back instead of the whole
   // vocabulary (Sampler::sample_top). 1 <= n <= top_logits_max(); fewer when the vocabulary is.
@@ -112,8 +121,11 @@ class Gemma4Session {
   struct Buffers;
   // Runs a ubatch; copies the logits of rows [out_first, out_first + out_rows) to out, or with
   // top_k > 0 (one row) that row's top_k (value, id) entries.
+  // blocks: the bidirectional blocks inside this ubatch, as indices into ids.
   void forward_ubatch(std::span<const std::uint32_t> ids, std::uint32_t out_first, std::uint32_t out_rows, void* out,
-                      std::uint32_t top_k = 0);
+                      std::uint32_t top_k = 0, std::span<const TokenBlock> blocks = {});
+  // Where the ubatches of n tokens end: at most n_ubatch each, never inside a block (checked).
+  std::vector<std::uint32_t> ubatch_ends(std::size_t n, std::span<const TokenBlock> blocks) const;
   // Checks ids against the vocabulary and the context (decode, decode_top).
   void check_ids(std::span<const std::uint32_t> ids) const;
   // Records decoder layer `il` on the residual stream of T tokens at positions pos0...
@@ -126,6 +138,7 @@ class Gemma4Session {
   KvCache kv_;
   std::unique_ptr<Buffers> buf_;
   AttentionCaptureOptions capture_;
+  bool limits_active_ = false;  // this ubatch has bidirectional blocks: sliding layers read b.limits
   std::vector<AttentionMap> maps_;
 };
 

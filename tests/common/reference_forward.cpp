@@ -161,22 +161,28 @@ ReferenceModel ReferenceModel::load(const std::filesystem::path& gguf_path) {
 
 // ---- forward (spec §2.1) ----
 
-std::vector<float> ReferenceModel::forward(std::span<const std::uint32_t> ids) const {
-  return logits_from_hidden(hidden_states(ids));
+std::vector<float> ReferenceModel::forward(std::span<const std::uint32_t> ids, std::span<const Block> blocks) const {
+  return logits_from_hidden(hidden_states(ids, blocks));
 }
 
-std::vector<float> ReferenceModel::hidden_states(std::span<const std::uint32_t> ids) const {
-  std::vector<float> h = residual(ids, hp_.n_layer);
+std::vector<float> ReferenceModel::hidden_states(std::span<const std::uint32_t> ids,
+                                                 std::span<const Block> blocks) const {
+  std::vector<float> h = residual(ids, hp_.n_layer, blocks);
   norm_slices(h, hp_.n_embd, output_norm_, hp_.rms_eps);  // 3. final norm
   return h;
 }
 
-std::vector<float> ReferenceModel::residual(std::span<const std::uint32_t> ids, std::uint32_t n_layers) const {
+std::vector<float> ReferenceModel::residual(std::span<const std::uint32_t> ids, std::uint32_t n_layers,
+                                            std::span<const Block> blocks) const {
   if (n_layers > hp_.n_layer)
     throw Error("[reference] " + path_.string() + ": asked for " + std::to_string(n_layers) + " layers of " +
                 std::to_string(hp_.n_layer));
-  std::vector<float> h = embed(ids);                                       // 1. embed
-  for (std::uint32_t il = 0; il < n_layers; ++il) run_layer(il, h, ids.size());  // 2. decoder layers
+  std::vector<std::size_t> last(ids.size());
+  for (std::size_t t = 0; t < ids.size(); ++t) last[t] = t;
+  for (const Block& b : blocks)
+    for (std::size_t t = b.begin; t < b.end && t < ids.size(); ++t) last[t] = std::min(b.end, ids.size()) - 1;
+  std::vector<float> h = embed(ids);                                              // 1. embed
+  for (std::uint32_t il = 0; il < n_layers; ++il) run_layer(il, h, ids.size(), last);  // 2. decoder layers
   return h;
 }
 
@@ -214,14 +220,15 @@ std::vector<float> ReferenceModel::embed(std::span<const std::uint32_t> ids) con
 
 // ---- one decoder layer (spec §2.2) ----
 
-void ReferenceModel::run_layer(std::uint32_t il, std::vector<float>& h, std::size_t T) const {
+void ReferenceModel::run_layer(std::uint32_t il, std::vector<float>& h, std::size_t T,
+                               const std::vector<std::size_t>& last) const {
   const Layer& l = layers_[il];
   const std::size_t d = hp_.n_embd;
   const double eps = hp_.rms_eps;
 
   std::vector<float> a = h;
   norm_slices(a, d, l.attn_norm, eps);            // 1. pre-attention norm
-  std::vector<float> o = attention(il, a, T);     // 2-11. attention + output projection
+  std::vector<float> o = attention(il, a, T, last);  // 2-11. attention + output projection
   norm_slices(o, d, l.post_attn_norm, eps);       // 12. post-attention norm, residual
   for (std::size_t i = 0; i < h.size(); ++i) h[i] += o[i];
 
@@ -235,7 +242,8 @@ void ReferenceModel::run_layer(std::uint32_t il, std::vector<float>& h, std::siz
 }
 
 // a [T, n_embd] (normed) -> attention output projected back to [T, n_embd].
-std::vector<float> ReferenceModel::attention(std::uint32_t il, const std::vector<float>& a, std::size_t T) const {
+std::vector<float> ReferenceModel::attention(std::uint32_t il, const std::vector<float>& a, std::size_t T,
+                                             const std::vector<std::size_t>& last) const {
   const Layer& l = layers_[il];
   const LayerHParams lp = hp_.layer(il);
   const double eps = hp_.rms_eps;
@@ -257,31 +265,34 @@ std::vector<float> ReferenceModel::attention(std::uint32_t il, const std::vector
       rope_neox(std::span<float>(k).subspan((t * lp.n_kv_heads + hk) * lp.head_dim, lp.head_dim), pos, lp.rope_base,
                 lp.rope_dims, ff);
   }
-  return matmul(l.wo, attend(lp, q, k, v, T), T);
+  return matmul(l.wo, attend(lp, q, k, v, T, last), T);
 }
 
 // softmax(q·kᵀ · 1.0 + mask) · v per query head; query head h reads KV head h / (n_head / n_kv).
-// Key pk is visible to query pq iff pk <= pq and, on sliding layers, pq - pk < sliding_window.
+// Key pk is visible to query pq iff pk <= pq and, on sliding layers, pq - pk < sliding_window;
+// on sliding layers a token of a bidirectional block also sees its block's later tokens
+// (pk <= last[pq]; the window still bounds pk from below). Global layers: causal only (spec §3).
 std::vector<float> ReferenceModel::attend(const LayerHParams& lp, const std::vector<float>& q,
                                           const std::vector<float>& k, const std::vector<float>& v,
-                                          std::size_t T) const {
+                                          std::size_t T, const std::vector<std::size_t>& last) const {
   const std::size_t H = lp.n_head, Hkv = lp.n_kv_heads, hd = lp.head_dim, vd = lp.value_dim;
   const std::size_t group = H / Hkv, window = hp_.sliding_window;
   std::vector<float> o(T * H * vd);
   std::vector<double> p(T), acc(vd);
   for (std::size_t pq = 0; pq < T; ++pq) {
     const std::size_t first = lp.is_sliding && pq + 1 > window ? pq + 1 - window : 0;
+    const std::size_t end = lp.is_sliding ? last[pq] : pq;
     for (std::size_t h = 0; h < H; ++h) {
       const std::size_t g = h / group;
       const float* qh = q.data() + (pq * H + h) * hd;
       double max = -std::numeric_limits<double>::infinity();
-      for (std::size_t pk = first; pk <= pq; ++pk) {
+      for (std::size_t pk = first; pk <= end; ++pk) {
         p[pk] = dot(qh, k.data() + (pk * Hkv + g) * hd, hd);  // attention scale 1.0
         max = std::max(max, p[pk]);
       }
       double sum = 0;
       std::fill(acc.begin(), acc.end(), 0.0);
-      for (std::size_t pk = first; pk <= pq; ++pk) {
+      for (std::size_t pk = first; pk <= end; ++pk) {
         const double e = std::exp(p[pk] - max);
         sum += e;
         const float* vk = v.data() + (pk * Hkv + g) * vd;

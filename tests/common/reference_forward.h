@@ -36,6 +36,12 @@ struct Matrix {
   std::vector<float> w;     // [n_out, n_in] f32
 };
 
+// Tokens [begin, end) of one bidirectional block (the soft tokens of one image, spec §3): on
+// sliding layers each sees the whole block, later tokens included.
+struct Block {
+  std::size_t begin = 0, end = 0;
+};
+
 class ReferenceModel {
  public:
   // Reads hyper-parameters and every text-decoder weight of a "gemma4" GGUF (any dtype that
@@ -49,12 +55,14 @@ class ReferenceModel {
 
   // Full causal forward of a whole sequence from position 0 (no cache): logits [T, n_vocab]
   // row-major, after the final soft-cap, with -inf at the suppressed tokens.
-  std::vector<float> forward(std::span<const std::uint32_t> ids) const;
+  // blocks: bidirectional blocks (sorted, disjoint), attended as one on sliding layers only.
+  std::vector<float> forward(std::span<const std::uint32_t> ids, std::span<const Block> blocks = {}) const;
   // The post-final-norm hidden states [T, n_embd] (the LM head's input; the MTP drafter's h).
-  std::vector<float> hidden_states(std::span<const std::uint32_t> ids) const;
+  std::vector<float> hidden_states(std::span<const std::uint32_t> ids, std::span<const Block> blocks = {}) const;
   // The residual stream [T, n_embd] after the first `n_layers` decoder layers (0: the scaled
   // embeddings), for bisecting a disagreement layer by layer.
-  std::vector<float> residual(std::span<const std::uint32_t> ids, std::uint32_t n_layers) const;
+  std::vector<float> residual(std::span<const std::uint32_t> ids, std::uint32_t n_layers,
+                              std::span<const Block> blocks = {}) const;
   // Tied LM head + soft-cap + suppression on hidden states [T, n_embd] -> logits [T, n_vocab].
   std::vector<float> logits_from_hidden(std::span<const float> hidden) const;
 
@@ -78,10 +86,14 @@ class ReferenceModel {
   };
 
   std::vector<float> embed(std::span<const std::uint32_t> ids) const;                   // [T, n_embd]
-  void run_layer(std::uint32_t il, std::vector<float>& h, std::size_t T) const;         // h [T, n_embd]
-  std::vector<float> attention(std::uint32_t il, const std::vector<float>& a, std::size_t T) const;
+  // last[t]: the last key position token t sees on sliding layers (t, or its block's end - 1).
+  void run_layer(std::uint32_t il, std::vector<float>& h, std::size_t T,
+                 const std::vector<std::size_t>& last) const;  // h [T, n_embd]
+  std::vector<float> attention(std::uint32_t il, const std::vector<float>& a, std::size_t T,
+                               const std::vector<std::size_t>& last) const;
   std::vector<float> attend(const LayerHParams& lp, const std::vector<float>& q, const std::vector<float>& k,
-                            const std::vector<float>& v, std::size_t T) const;       // [T, n_head·value_dim]
+                            const std::vector<float>& v, std::size_t T,
+                            const std::vector<std::size_t>& last) const;  // [T, n_head·value_dim]
   std::vector<float> ffn(const Layer& l, const std::vector<float>& f, std::size_t T) const;
 
   Gemma4HParams hp_;

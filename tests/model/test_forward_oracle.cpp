@@ -239,6 +239,44 @@ TEST_F(ForwardProfileTest, ChunkedKvCacheGivesTheSameLogits) {
   EXPECT_THROW(Gemma4Session(*model, chunked), Error);
 }
 
+// Bidirectional blocks (image soft tokens): on sliding layers a block's tokens see each other,
+// later ones included; global layers stay causal. Against the oracle with the same blocks: one
+// block inside a ubatch, one the 32-token ubatch cut would split (the ubatch ends before it), one
+// longer than the window (16) whose early keys fall out of its later tokens' window.
+TEST_F(ForwardProfileTest, BidirectionalBlocksMatchTheCpuReference) {
+  test::TempDir dir;
+  factory::FactoryOptions fo;
+  fo.type = factory::parse_type_choice("F16");
+  fo.seed = 13;
+  factory::write_model(fo, dir.path() / "m.gguf");
+  const ref::ReferenceModel oracle = ref::ReferenceModel::load(dir.path() / "m.gguf");
+  ModelLoadOptions lo;
+  lo.n_ctx = 128;
+  lo.n_ubatch = 32;
+  const auto model = Gemma4Model::load(ctx(), dir.path() / "m.gguf", lo);
+  const std::uint32_t vocab = model->hparams().n_vocab;
+  const auto ids = prompt(70, vocab, 21);
+  const std::vector<TokenBlock> blocks = {{5, 15}, {28, 40}, {44, 66}};
+  const std::vector<ref::Block> ref_blocks = {{5, 15}, {28, 40}, {44, 66}};
+  Gemma4Session session(*model, {128, 32});
+  const std::vector<float> got = session.decode(ids, true, blocks);
+  const std::vector<float> want = oracle.forward(ids, ref_blocks);
+  const Agreement a = compare(got, want, vocab);
+  const Agreement causal = compare(want, oracle.forward(ids), vocab);
+  std::printf("[bidirectional blocks] max |gpu - ref| = %.3g, top-1 %zu/%zu; the blocks move the logits by %.3g\n",
+              a.max_abs, a.top1_same, a.rows, causal.max_abs);
+  EXPECT_LE(a.max_abs, 2e-2);
+  EXPECT_GE(a.top1_same, a.rows - 2);
+  EXPECT_GT(causal.max_abs, 10 * a.max_abs) << "the blocks should change the logits";
+
+  session.reset();
+  const std::vector<TokenBlock> too_long = {{0, 33}};
+  EXPECT_THROW(session.decode(ids, false, too_long), Error);
+  const std::vector<TokenBlock> unsorted = {{20, 30}, {5, 10}};
+  EXPECT_THROW(session.decode(ids, false, unsorted), Error);
+  EXPECT_EQ(session.n_past(), 0u);
+}
+
 // The ring of the sliding layers is pad256(window + ubatch) cells: 256 for these cases, so the
 // 300-token prompts wrap it, and the tiny window (16) / small window (64) are crossed many times.
 INSTANTIATE_TEST_SUITE_P(Types, ForwardOracleTest,
