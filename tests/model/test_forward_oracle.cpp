@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "runtime/model/gemma4_model.h"
 #include "tests/common/gpu_test.h"
@@ -51,6 +52,31 @@ std::vector<std::uint32_t> prompt(std::size_t n, std::uint32_t vocab, std::uint3
   return ids;
 }
 
+// A factory model (preset, type, seed) loaded on `c` for n_ctx / n_ubatch, with its CPU oracle
+// when asked. The file is deleted once loaded: the weights live on the device, the oracle's in RAM.
+struct TestModel {
+  std::unique_ptr<Gemma4Model> model;
+  std::optional<ref::ReferenceModel> oracle;
+};
+TestModel factory_model(Context& c, const char* preset, const char* type, std::uint64_t seed, std::uint32_t n_ctx,
+                        std::uint32_t n_ubatch, bool with_oracle, std::uint64_t max_chunk = 0) {
+  test::TempDir dir;
+  factory::FactoryOptions fo;
+  fo.preset = factory::preset_by_name(preset);
+  fo.type = factory::parse_type_choice(type);
+  fo.seed = seed;
+  const auto path = dir.path() / "m.gguf";
+  factory::write_model(fo, path);
+  TestModel m;
+  if (with_oracle) m.oracle.emplace(ref::ReferenceModel::load(path));
+  ModelLoadOptions lo;
+  lo.n_ctx = n_ctx;
+  lo.n_ubatch = n_ubatch;
+  lo.max_chunk = max_chunk;
+  m.model = Gemma4Model::load(c, path, lo);
+  return m;
+}
+
 struct Case {
   const char* preset;
   const char* type;
@@ -66,20 +92,10 @@ class ForwardOracleTest : public GpuTest, public ::testing::WithParamInterface<C
 
 TEST_P(ForwardOracleTest, GpuLogitsMatchTheCpuReference) {
   const Case c = GetParam();
-  test::TempDir dir;
-  factory::FactoryOptions fo;
-  fo.preset = factory::preset_by_name(c.preset);
-  fo.type = factory::parse_type_choice(c.type);
-  fo.seed = 7;
-  const auto path = dir.path() / "m.gguf";
-  factory::write_model(fo, path);
-
-  const ref::ReferenceModel oracle = ref::ReferenceModel::load(path);
-  ModelLoadOptions lo;
-  lo.n_ctx = c.n_ctx;
-  lo.n_ubatch = c.n_ubatch;
-  lo.max_chunk = 64 << 10;  // force multi-chunk weights (the 262144-row head is split on real models)
-  const auto model = Gemma4Model::load(ctx(), path, lo);
+  // max_chunk forces multi-chunk weights (the 262144-row head is split on real models).
+  const TestModel tm = factory_model(ctx(), c.preset, c.type, 7, c.n_ctx, c.n_ubatch, true, 64 << 10);
+  const ref::ReferenceModel& oracle = *tm.oracle;
+  const auto& model = tm.model;
   const std::uint32_t vocab = model->hparams().n_vocab;
   Gemma4Session session(*model, {c.n_ctx, c.n_ubatch, c.kv});
   const auto ids = prompt(c.n_prompt + c.n_decode, vocab, 11);
@@ -121,16 +137,9 @@ TEST_F(ForwardProfileTest, MinimalProfileMatchesTheCpuReference) {
   EngineOptions opts = env_options();
   opts.profile = "minimal";
   const std::unique_ptr<Context> minimal = make_context(opts);
-  test::TempDir dir;
-  factory::FactoryOptions fo;
-  fo.type = factory::parse_type_choice("Q4_0");
-  fo.seed = 9;
-  factory::write_model(fo, dir.path() / "m.gguf");
-  const ref::ReferenceModel oracle = ref::ReferenceModel::load(dir.path() / "m.gguf");
-  ModelLoadOptions lo;
-  lo.n_ctx = 64;
-  lo.n_ubatch = 16;
-  const auto model = Gemma4Model::load(*minimal, dir.path() / "m.gguf", lo);
+  const TestModel tm = factory_model(*minimal, "tiny", "Q4_0", 9, 64, 16, true);
+  const ref::ReferenceModel& oracle = *tm.oracle;
+  const auto& model = tm.model;
   Gemma4Session session(*model, {64, 16});
   const auto ids = prompt(40, model->hparams().n_vocab, 3);
   const std::vector<float> got = session.decode(ids, true);
@@ -141,25 +150,10 @@ TEST_F(ForwardProfileTest, MinimalProfileMatchesTheCpuReference) {
   EXPECT_TRUE(validation_clean(*minimal));
 }
 
-// A factory tiny model of `type` and `seed`, loaded for n_ctx and n_ubatch (the file is deleted
-// once loaded: the weights live on the device).
-std::unique_ptr<Gemma4Model> tiny_model(Context& c, const char* type, std::uint64_t seed, std::uint32_t n_ctx,
-                                        std::uint32_t n_ubatch) {
-  test::TempDir dir;
-  factory::FactoryOptions fo;
-  fo.type = factory::parse_type_choice(type);
-  fo.seed = seed;
-  factory::write_model(fo, dir.path() / "m.gguf");
-  ModelLoadOptions lo;
-  lo.n_ctx = n_ctx;
-  lo.n_ubatch = n_ubatch;
-  return Gemma4Model::load(c, dir.path() / "m.gguf", lo);
-}
-
 // decode_top: the GPU's top logits of the last token are the highest of decode()'s full logits
 // (suppressed tokens excluded), in order, with the same values; the cache advances the same.
 TEST_F(ForwardProfileTest, DecodeTopIsTheHeadOfTheFullLogits) {
-  const auto model = tiny_model(ctx(), "Q8_0", 4, 64, 8);
+  const auto model = factory_model(ctx(), "tiny", "Q8_0", 4, 64, 8, false).model;
   const std::uint32_t vocab = model->hparams().n_vocab;
   Gemma4Session full(*model, {64, 8}), top(*model, {64, 8});
   const auto ids = prompt(20, vocab, 5);  // three ubatches
@@ -186,7 +180,7 @@ TEST_F(ForwardProfileTest, DecodeTopIsTheHeadOfTheFullLogits) {
 // Attention capture: one map per captured layer and ubatch, each row a probability distribution
 // over its visible keys only (causal, the window), and the logits the same as without capture.
 TEST_F(ForwardProfileTest, CapturedAttentionMapsAreTheRowsSoftmax) {
-  const auto model = tiny_model(ctx(), "F16", 6, 128, 32);
+  const auto model = factory_model(ctx(), "tiny", "F16", 6, 128, 32, false).model;
   const Gemma4HParams& hp = model->hparams();
   std::uint32_t global = 0;
   while (hp.layer(global).is_sliding) ++global;
@@ -226,7 +220,7 @@ TEST_F(ForwardProfileTest, CapturedAttentionMapsAreTheRowsSoftmax) {
 // A KV cache too large for one binding (forced small here) is kept in two chunks per layer: the
 // same logits, bit for bit, as one buffer, across the ring's wrap-around.
 TEST_F(ForwardProfileTest, ChunkedKvCacheGivesTheSameLogits) {
-  const auto model = tiny_model(ctx(), "F16", 12, 384, 32);
+  const auto model = factory_model(ctx(), "tiny", "F16", 12, 384, 32, false).model;
   SessionOptions chunked(384, 32);
   chunked.max_kv_binding = 24 << 10;  // both the 256-cell ring (32 KiB) and the 384-cell global cache
   Gemma4Session plain(*model, {384, 32}), split(*model, chunked);
@@ -244,16 +238,9 @@ TEST_F(ForwardProfileTest, ChunkedKvCacheGivesTheSameLogits) {
 // block inside a ubatch, one the 32-token ubatch cut would split (the ubatch ends before it), one
 // longer than the window (16) whose early keys fall out of its later tokens' window.
 TEST_F(ForwardProfileTest, BidirectionalBlocksMatchTheCpuReference) {
-  test::TempDir dir;
-  factory::FactoryOptions fo;
-  fo.type = factory::parse_type_choice("F16");
-  fo.seed = 13;
-  factory::write_model(fo, dir.path() / "m.gguf");
-  const ref::ReferenceModel oracle = ref::ReferenceModel::load(dir.path() / "m.gguf");
-  ModelLoadOptions lo;
-  lo.n_ctx = 128;
-  lo.n_ubatch = 32;
-  const auto model = Gemma4Model::load(ctx(), dir.path() / "m.gguf", lo);
+  const TestModel tm = factory_model(ctx(), "tiny", "F16", 13, 128, 32, true);
+  const ref::ReferenceModel& oracle = *tm.oracle;
+  const auto& model = tm.model;
   const std::uint32_t vocab = model->hparams().n_vocab;
   const auto ids = prompt(70, vocab, 21);
   const std::vector<TokenBlock> blocks = {{5, 15}, {28, 40}, {44, 66}};
