@@ -137,10 +137,10 @@ void attention(Context& ctx, CommandList& cmd, const AttentionShape& s, const Bu
   const std::uint64_t rows = std::uint64_t{s.m} * s.n_head;
   require_bytes(kOp, "q", q, 4 * rows * s.head_dim);
   require_bytes(kOp, "o", o, 4 * rows * s.head_dim);
-  const std::uint32_t chunk_cells = s.chunk_cells != 0 ? s.chunk_cells : s.cells;
-  require(chunk_cells >= s.cells || 2ull * chunk_cells >= s.cells, kOp,
+  const std::uint32_t chunk_cells = s.chunk_cells != 0 ? std::min(s.chunk_cells, s.cells) : s.cells;
+  require(2ull * chunk_cells >= s.cells, kOp,
           std::to_string(s.cells) + " cells do not fit two chunks of " + std::to_string(chunk_cells));
-  const std::uint64_t cache_bytes = kv_cache_bytes(s.kv_type, std::min(chunk_cells, s.cells), s.n_kv_head * s.head_dim);
+  const std::uint64_t cache_bytes = kv_cache_bytes(s.kv_type, chunk_cells, s.n_kv_head * s.head_dim);
   require_bytes(kOp, "k_cache", k_cache, cache_bytes);
   require_bytes(kOp, "v_cache", v_cache, cache_bytes);
   const bool chunked = chunk_cells < s.cells;
@@ -158,7 +158,7 @@ void attention(Context& ctx, CommandList& cmd, const AttentionShape& s, const Bu
 
   const KeyRange keys = attention_key_range(s);
   shader::FlashAttnParams params{s.head_dim, s.n_head,  s.n_kv_head, s.m, s.pos0, s.cells, s.window, s.scale,
-                                 opt.limits ? 1u : 0u, n_split, 0,   0,   0, std::min(chunk_cells, s.cells)};
+                                 opt.limits ? 1u : 0u, n_split, 0,   0,   0, chunk_cells};
   if (opt.capture) {
     const AttentionCapture& c = *opt.capture;
     require(s.n_head <= 32, kOp, "capture covers at most 32 heads, not " + std::to_string(s.n_head));

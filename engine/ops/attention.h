@@ -9,6 +9,7 @@
 #include "engine/buffer.h"
 #include "engine/commands.h"
 #include "engine/context.h"
+#include "engine/dtype.h"
 
 namespace tessera::ops {
 
@@ -17,6 +18,8 @@ namespace tessera::ops {
 enum class KvType : std::uint8_t { f16, q8_0 };
 const char* kv_type_name(KvType t);
 std::optional<KvType> parse_kv_type(std::string_view s);  // "f16", "q8_0" (any case)
+// The GGUF type the memory plan counts a cache of this type as (its bytes: kv_cache_bytes).
+inline DType kv_dtype(KvType t) { return t == KvType::q8_0 ? DType::Q8_0 : DType::F16; }
 // Bytes of one K or V cache of `cells` rows of `width` values.
 std::uint64_t kv_cache_bytes(KvType t, std::uint32_t cells, std::uint32_t width);
 

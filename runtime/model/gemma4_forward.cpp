@@ -226,10 +226,11 @@ std::vector<TokenLogit> Gemma4Session::decode_top(std::span<const std::uint32_t>
   const std::vector<std::uint32_t>& suppressed = model_.suppressed_tokens();
   const auto k = static_cast<std::uint32_t>(std::min<std::uint64_t>(n + suppressed.size(), hp.n_vocab));
   std::vector<ops::TopkEntry> top(k);
-  for (std::size_t begin = 0; begin < ids.size(); begin += kv_.n_ubatch()) {
-    const std::size_t m = std::min<std::size_t>(kv_.n_ubatch(), ids.size() - begin);
-    const bool last = begin + m == ids.size();
-    forward_ubatch(ids.subspan(begin, m), static_cast<std::uint32_t>(m - 1), last ? 1 : 0, top.data(), k);
+  std::size_t begin = 0;
+  for (const std::uint32_t end : ubatch_ends(ids.size(), {})) {
+    const auto m = static_cast<std::uint32_t>(end - begin);
+    forward_ubatch(ids.subspan(begin, m), m - 1, end == ids.size() ? 1 : 0, top.data(), k);
+    begin = end;
   }
   std::vector<TokenLogit> out;
   out.reserve(n);

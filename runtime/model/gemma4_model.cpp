@@ -15,7 +15,7 @@ void check_device_memory(const Context& ctx, const gguf::File& file, const Gemma
   MemoryPlanOptions mo;
   mo.ctx_len = opts.n_ctx;
   mo.n_ubatch = opts.n_ubatch;
-  mo.kv_type = opts.kv_type == ops::KvType::q8_0 ? DType::Q8_0 : DType::F16;
+  mo.kv_type = ops::kv_dtype(opts.kv_type);
   require_device_memory(plan_memory(file, hp, mo), device_memory_available(ctx.caps()), path_to_utf8(file.path()),
                         ctx.caps().name);
 }

@@ -18,7 +18,7 @@ KvCache KvCache::create(Context& ctx, const Gemma4HParams& hp, std::uint32_t n_c
   MemoryPlanOptions opt;
   opt.ctx_len = n_ctx;
   opt.n_ubatch = n_ubatch;
-  opt.kv_type = type == ops::KvType::q8_0 ? DType::Q8_0 : DType::F16;
+  opt.kv_type = ops::kv_dtype(type);
   KvCache c;
   c.plan_ = plan_kv_cache(hp, opt);
   c.n_ctx_ = n_ctx;

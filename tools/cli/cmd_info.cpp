@@ -86,7 +86,7 @@ Report gather(const gguf::File& f, const InfoOptions& o) {
   mo.ctx_len = o.ctx;
   const std::optional<ops::KvType> kv = ops::parse_kv_type(o.kv_type);
   if (!kv) throw Error("[info] unknown KV cache type '" + o.kv_type + "' (f16, q8_0)");
-  mo.kv_type = *kv == ops::KvType::q8_0 ? DType::Q8_0 : DType::F16;
+  mo.kv_type = ops::kv_dtype(*kv);
   try {
     if (is_gemma4_arch(r.arch)) r.hp = read_gemma4_hparams(f);
     else if (r.arch == "clip") r.clip = read_clip_hparams(f);
