@@ -24,7 +24,8 @@ as_root() {
 packages=(build-essential cmake ninja-build pkg-config
           libvulkan-dev libvulkan-volk-dev glslc glslang-tools spirv-tools spirv-headers
           vulkan-validationlayers vulkan-tools mesa-vulkan-drivers
-          libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev)
+          libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
+          libstb-dev libsndfile1-dev libsamplerate0-dev libwebp-dev)
 # Only for `test`, the cross builds. GoogleTest for the targets is compiled from Debian's sources
 # (googletest, /usr/src/googletest); wine64 runs the Windows test executables; qemu-user runs the
 # aarch64 ones (no binfmt_misc needed: CMake's CROSSCOMPILING_EMULATOR names it).

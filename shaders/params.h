@@ -140,7 +140,33 @@ struct MatmulParams {
   uint tile_base;  // first activation tile of this dispatch
 };
 
+// patch_norm.comp: the vision embedder's patchify + first LayerNorm. Merged patch p = gy * cols + gx
+// of an HWC f32 image `width` pixels wide becomes y[p, :] = LayerNorm(v) * w + b over its
+// patch_px * patch_px * 3 values v in the mmproj's CHW order (spec §4.3).
+struct PatchNormParams {
+  uint width;     // image width in pixels (height = rows of patches * patch_px)
+  uint cols;      // patches per image row
+  uint patches;   // patches (rows of y)
+  uint patch_px;  // pixels per patch side (48)
+  float eps;      // LayerNorm epsilon (1e-5)
+  uint pad0;
+};
+
+// vision_norms.comp: the vision embedder after the dense layer, one row (patch) per workgroup:
+// v = x + bias; u = LN(v) * w2 + b2 + pos[gx] + pos[pos_rows + gy]; z = LN(u) * w3 + b3;
+// y = z * rsqrt(mean(z^2) + eps_rms). vecs = [bias, w2, b2, w3, b3], each n floats.
+struct VisionNormsParams {
+  uint n;         // row width (the model's n_embd)
+  uint rows;      // patches
+  uint cols;      // patches per image row (gx = row % cols, gy = row / cols)
+  uint pos_rows;  // rows per axis of the position table ([2 * pos_rows, n])
+  float eps_ln;   // LayerNorm epsilon (1e-5)
+  float eps_rms;  // final RMSNorm epsilon (the file's, 1e-6)
+};
+
 #ifdef __cplusplus
+static_assert(sizeof(PatchNormParams) == 24);
+static_assert(sizeof(VisionNormsParams) == 24);
 static_assert(sizeof(FillParams) == 8);
 static_assert(sizeof(ElementwiseParams) == 16);
 static_assert(sizeof(RmsNormParams) == 24);

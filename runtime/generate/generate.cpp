@@ -33,10 +33,11 @@ GenerateStats generate(Gemma4Session& session, const Tokenizer& tok, Sampler& sa
   st.prompt_tokens = static_cast<std::uint32_t>(prompt.size());
   // Decodes `ids` and samples the next token: from the GPU's top logits when the sampler can
   // (top-k or greedy: a few pairs read back), else from the whole vocabulary.
-  const auto decode_and_sample = [&](std::span<const std::uint32_t> ids) {
+  const auto decode_and_sample = [&](std::span<const std::uint32_t> ids, const DecodeExtras& extras) {
     const std::uint32_t need = sampler.top_needed();
-    if (need > 0 && need <= session.top_logits_max()) return sampler.sample_top(session.decode_top(ids, need));
-    return sampler.sample(session.decode(ids));
+    if (need > 0 && need <= session.top_logits_max())
+      return sampler.sample_top(session.decode_top(ids, need, extras));
+    return sampler.sample(session.decode(ids, false, extras));
   };
   for (std::uint32_t id : prompt) {
     if (id >= sampler.n_vocab())
@@ -45,7 +46,7 @@ GenerateStats generate(Gemma4Session& session, const Tokenizer& tok, Sampler& sa
     sampler.accept(id);
   }
   auto t0 = std::chrono::steady_clock::now();
-  std::uint32_t id = decode_and_sample(prompt);
+  std::uint32_t id = decode_and_sample(prompt, opts.prompt_extras);
   st.prompt_seconds = seconds_since(t0);
 
   Detokenizer detok(tok);
@@ -74,7 +75,7 @@ GenerateStats generate(Gemma4Session& session, const Tokenizer& tok, Sampler& sa
       break;
     }
     const std::uint32_t next[] = {id};
-    id = decode_and_sample(next);
+    id = decode_and_sample(next, {});
     st.has_unfed = false;
   }
   const std::string rest = detok.flush();

@@ -39,6 +39,7 @@ using TokenCallback = std::function<bool(std::uint32_t id, std::string_view text
 
 struct GenerateOptions {
   std::uint32_t max_tokens = 256;  // generated tokens at most (0: until an end token or the context is full)
+  DecodeExtras prompt_extras;      // the prompt's image blocks and soft-token rows (runtime/mm/mm_prompt.h)
 };
 
 // Appends `prompt` to the session (whose KV cache may hold earlier turns), then generates. The

@@ -185,25 +185,45 @@ std::vector<std::uint32_t> Gemma4Session::ubatch_ends(std::size_t n, std::span<c
   return ends;
 }
 
+void Gemma4Session::check_extras(std::size_t n, const DecodeExtras& extras) const {
+  const std::uint64_t row_bytes = 4ull * model_.hparams().n_embd;
+  for (std::size_t i = 0; i < extras.embeds.size(); ++i) {
+    const InjectedRows& e = extras.embeds[i];
+    const std::string what = "[session] injected rows " + std::to_string(i) + " [" + std::to_string(e.begin) + ", " +
+                             std::to_string(std::uint64_t{e.begin} + e.count) + ")";
+    if (e.count == 0 || std::uint64_t{e.begin} + e.count > n)
+      throw Error(what + " are empty or run past the " + std::to_string(n) + " tokens");
+    if (e.rows.buffer == nullptr || e.rows.bytes() < row_bytes * e.count)
+      throw Error(what + " need " + std::to_string(row_bytes * e.count) + " bytes of rows");
+    for (std::size_t j = 0; j < i; ++j) {
+      const InjectedRows& o = extras.embeds[j];
+      if (e.begin < o.begin + o.count && o.begin < e.begin + e.count) throw Error(what + " overlap injected rows " + std::to_string(j));
+    }
+  }
+}
+
 std::vector<float> Gemma4Session::decode(std::span<const std::uint32_t> ids, bool all_logits,
                                          std::span<const TokenBlock> blocks) {
+  return decode(ids, all_logits, DecodeExtras{blocks, {}});
+}
+
+std::vector<float> Gemma4Session::decode(std::span<const std::uint32_t> ids, bool all_logits,
+                                         const DecodeExtras& extras) {
   const Gemma4HParams& hp = model_.hparams();
   check_ids(ids);
+  check_extras(ids.size(), extras);
   const std::size_t rows = all_logits ? ids.size() : 1;
   std::vector<float> logits(rows * hp.n_vocab);
   std::size_t begin = 0;
-  for (const std::uint32_t end : ubatch_ends(ids.size(), blocks)) {
+  for (const std::uint32_t end : ubatch_ends(ids.size(), extras.blocks)) {
     const std::size_t n = end - begin;
     const bool last = end == ids.size();
     const auto span = ids.subspan(begin, n);
-    std::vector<TokenBlock> local;  // the blocks of this ubatch, relative to it
-    for (const TokenBlock& b : blocks)
-      if (b.begin >= begin && b.end <= end)
-        local.push_back({static_cast<std::uint32_t>(b.begin - begin), static_cast<std::uint32_t>(b.end - begin)});
+    const auto first = static_cast<std::uint32_t>(begin);
     if (all_logits)
-      forward_ubatch(span, 0, static_cast<std::uint32_t>(n), logits.data() + begin * hp.n_vocab, 0, local);
+      forward_ubatch(span, 0, static_cast<std::uint32_t>(n), logits.data() + begin * hp.n_vocab, 0, extras, first);
     else
-      forward_ubatch(span, static_cast<std::uint32_t>(n - 1), last ? 1 : 0, logits.data(), 0, local);
+      forward_ubatch(span, static_cast<std::uint32_t>(n - 1), last ? 1 : 0, logits.data(), 0, extras, first);
     begin = end;
   }
   for (std::uint32_t id : model_.suppressed_tokens())
@@ -216,20 +236,23 @@ std::uint32_t Gemma4Session::top_logits_max() const {
   return suppressed < ops::kTopkMax ? ops::kTopkMax - suppressed : 0;
 }
 
-std::vector<TokenLogit> Gemma4Session::decode_top(std::span<const std::uint32_t> ids, std::uint32_t n) {
+std::vector<TokenLogit> Gemma4Session::decode_top(std::span<const std::uint32_t> ids, std::uint32_t n,
+                                                  const DecodeExtras& extras) {
   const Gemma4HParams& hp = model_.hparams();
   if (n == 0 || n > top_logits_max())
     throw Error("[session] decode_top of " + std::to_string(n) + " logits: 1.." + std::to_string(top_logits_max()) +
                 " are possible");
   check_ids(ids);
+  check_extras(ids.size(), extras);
   // Suppressed tokens are dropped here, so the GPU keeps that many more.
   const std::vector<std::uint32_t>& suppressed = model_.suppressed_tokens();
   const auto k = static_cast<std::uint32_t>(std::min<std::uint64_t>(n + suppressed.size(), hp.n_vocab));
   std::vector<ops::TopkEntry> top(k);
   std::size_t begin = 0;
-  for (const std::uint32_t end : ubatch_ends(ids.size(), {})) {
+  for (const std::uint32_t end : ubatch_ends(ids.size(), extras.blocks)) {
     const auto m = static_cast<std::uint32_t>(end - begin);
-    forward_ubatch(ids.subspan(begin, m), m - 1, end == ids.size() ? 1 : 0, top.data(), k);
+    forward_ubatch(ids.subspan(begin, m), m - 1, end == ids.size() ? 1 : 0, top.data(), k, extras,
+                   static_cast<std::uint32_t>(begin));
     begin = end;
   }
   std::vector<TokenLogit> out;
@@ -244,7 +267,7 @@ std::vector<TokenLogit> Gemma4Session::decode_top(std::span<const std::uint32_t>
 
 void Gemma4Session::forward_ubatch(std::span<const std::uint32_t> ids, std::uint32_t out_first,
                                    std::uint32_t out_rows, void* out, std::uint32_t top_k,
-                                   std::span<const TokenBlock> blocks) {
+                                   const DecodeExtras& extras, std::uint32_t first) {
   Context& ctx = model_.context();
   const Gemma4HParams& hp = model_.hparams();
   const Gemma4Weights& w = model_.weights();
@@ -254,14 +277,17 @@ void Gemma4Session::forward_ubatch(std::span<const std::uint32_t> ids, std::uint
 
   std::memcpy(b.ids.mapped().data(), ids.data(), 4ull * T);
   b.ids.flush();
-  limits_active_ = !blocks.empty();
-  if (limits_active_) {
-    auto* lim = reinterpret_cast<std::uint32_t*>(b.limits.mapped().data());
-    for (std::uint32_t t = 0; t < T; ++t) lim[t] = pos0 + t;
-    for (const TokenBlock& blk : blocks)
-      for (std::uint32_t t = blk.begin; t < blk.end; ++t) lim[t] = pos0 + blk.end - 1;
-    b.limits.flush();
+  // The blocks of this ubatch (ubatch_ends never splits one), relative to it.
+  limits_active_ = false;
+  auto* lim = reinterpret_cast<std::uint32_t*>(b.limits.mapped().data());
+  for (const TokenBlock& blk : extras.blocks) {
+    if (blk.begin < first || blk.end > first + T) continue;
+    if (!limits_active_)
+      for (std::uint32_t t = 0; t < T; ++t) lim[t] = pos0 + t;
+    limits_active_ = true;
+    for (std::uint32_t t = blk.begin - first; t < blk.end - first; ++t) lim[t] = pos0 + blk.end - first - 1;
   }
+  if (limits_active_) b.limits.flush();
   fill_rope(b.cs_swa, b.rope_swa, pos0, T);
   fill_rope(b.cs_full, b.rope_full, pos0, T);
   const std::uint64_t out_bytes = top_k > 0 ? 8ull * top_k : 4ull * hp.n_vocab * out_rows;
@@ -279,6 +305,13 @@ void Gemma4Session::forward_ubatch(std::span<const std::uint32_t> ids, std::uint
   b.cmd.begin();
   ops::get_rows(ctx, b.cmd, w.token_embd.type, w.token_embd.table(), b.ids.range(), b.x.range(), T, d,
                 std::sqrt(float(d)));
+  for (const InjectedRows& e : extras.embeds) {  // soft tokens: their projected rows, unscaled
+    const std::uint32_t lo = std::max(e.begin, first), hi = std::min(e.begin + e.count, first + T);
+    if (lo >= hi) continue;
+    const std::uint64_t row = 4ull * d;
+    b.cmd.copy(e.rows.buffer->range(e.rows.offset + row * (lo - e.begin), row * (hi - lo)),
+               b.x.range(row * (lo - first), row * (hi - lo)));
+  }
   for (std::uint32_t il = 0; il < hp.n_layer; ++il) record_layer(il, T, pos0);
   if (out_rows > 0) record_output(out_first, out_rows, top_k);
   b.cmd.submit_and_wait();

@@ -75,6 +75,22 @@ struct TokenBlock {
   std::uint32_t begin = 0, end = 0;
 };
 
+// Embedding rows that replace those of tokens [begin, begin + count) of a decode() call: the
+// projected soft tokens of an image or audio clip (runtime/mm/mmproj.h), injected unscaled where
+// text tokens get the √n_embd-scaled table row (spec §4.5, §5). rows: [count, n_embd] f32 on the
+// device. A run of rows may span ubatches (audio); an image's run is also a TokenBlock.
+struct InjectedRows {
+  std::uint32_t begin = 0, count = 0;
+  BufferRange rows;
+};
+
+// What a prompt carries besides its ids: bidirectional blocks and injected rows (both indices
+// into the ids of the call).
+struct DecodeExtras {
+  std::span<const TokenBlock> blocks;
+  std::span<const InjectedRows> embeds;
+};
+
 struct SessionOptions {
   SessionOptions() = default;
   SessionOptions(std::uint32_t ctx, std::uint32_t ubatch, ops::KvType kv = ops::KvType::f16,
@@ -97,13 +113,16 @@ class Gemma4Session {
   // Feeds `ids` at positions n_past() ... and returns the logits (soft-capped, suppressed tokens
   // at -inf) of the last token, [n_vocab], or of every token when all_logits, [ids.size(), n_vocab].
   // Throws, before any work, when the tokens do not fit the context or an id is out of range.
-  // blocks: bidirectional blocks among ids (sorted, disjoint, each at most n_ubatch tokens).
+  // blocks: bidirectional blocks among ids (sorted, disjoint, each at most n_ubatch tokens);
+  // extras.embeds: rows injected in place of token embeddings (each within ids, disjoint).
   std::vector<float> decode(std::span<const std::uint32_t> ids, bool all_logits = false,
                             std::span<const TokenBlock> blocks = {});
+  std::vector<float> decode(std::span<const std::uint32_t> ids, bool all_logits, const DecodeExtras& extras);
   // decode() of the last token reduced on the GPU to its n highest logits (suppressed tokens
   // excluded), logit descending, ties to the lower id: n pairs come back instead of the whole
   // vocabulary (Sampler::sample_top). 1 <= n <= top_logits_max(); fewer when the vocabulary is.
-  std::vector<TokenLogit> decode_top(std::span<const std::uint32_t> ids, std::uint32_t n);
+  std::vector<TokenLogit> decode_top(std::span<const std::uint32_t> ids, std::uint32_t n,
+                                     const DecodeExtras& extras = {});
   std::uint32_t top_logits_max() const;
 
   std::uint32_t n_past() const { return kv_.n_past(); }
@@ -122,8 +141,11 @@ class Gemma4Session {
   // Runs a ubatch; copies the logits of rows [out_first, out_first + out_rows) to out, or with
   // top_k > 0 (one row) that row's top_k (value, id) entries.
   // blocks: the bidirectional blocks inside this ubatch, as indices into ids.
+  // embeds: the injected rows of the whole call; `first` is the call index of ids[0].
   void forward_ubatch(std::span<const std::uint32_t> ids, std::uint32_t out_first, std::uint32_t out_rows, void* out,
-                      std::uint32_t top_k = 0, std::span<const TokenBlock> blocks = {});
+                      std::uint32_t top_k, const DecodeExtras& extras, std::uint32_t first);
+  // Checks extras against a call of n ids (decode, decode_top).
+  void check_extras(std::size_t n, const DecodeExtras& extras) const;
   // Where the ubatches of n tokens end: at most n_ubatch each, never inside a block (checked).
   std::vector<std::uint32_t> ubatch_ends(std::size_t n, std::span<const TokenBlock> blocks) const;
   // Checks ids against the vocabulary and the context (decode, decode_top).

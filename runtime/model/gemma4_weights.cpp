@@ -8,26 +8,12 @@
 namespace tessera {
 namespace {
 
-std::string shape_of(const std::vector<std::uint64_t>& ne) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < ne.size(); ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
-  return s + "]";
-}
-
 // Looks tensors up and checks them before anything is uploaded.
 class Checker {
  public:
   explicit Checker(const gguf::File& f) : f_(f) {}
-
   const gguf::TensorInfo& get(const std::string& name, std::vector<std::uint64_t> ne) const {
-    const gguf::TensorInfo* t = f_.find_tensor(name);
-    if (!t) throw Error("[weights] " + path_to_utf8(f_.path()) + ": tensor '" + name + "' is missing");
-    std::vector<std::uint64_t> got = t->ne;
-    while (got.size() > ne.size() && got.back() == 1) got.pop_back();
-    if (got != ne)
-      throw Error("[weights] " + path_to_utf8(f_.path()) + ": tensor '" + name + "' is " + t->shape_string() +
-                  " but the hyper-parameters need " + shape_of(ne));
-    return *t;
+    return require_tensor(f_, name, std::move(ne), "weights");
   }
   const gguf::TensorInfo* optional(const std::string& name) const { return f_.find_tensor(name); }
 

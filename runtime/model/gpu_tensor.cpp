@@ -14,6 +14,21 @@ std::vector<ops::TableChunk> GpuTensor::table() const {
   return out;
 }
 
+const gguf::TensorInfo& require_tensor(const gguf::File& file, const std::string& name, std::vector<std::uint64_t> ne,
+                                       const std::string& component) {
+  const std::string where = "[" + component + "] " + path_to_utf8(file.path()) + ": tensor '" + name + "' ";
+  const gguf::TensorInfo* t = file.find_tensor(name);
+  if (!t) throw Error(where + "is missing");
+  std::vector<std::uint64_t> got = t->ne;
+  while (got.size() > ne.size() && got.back() == 1) got.pop_back();
+  if (got != ne) {
+    std::string want = "[";
+    for (std::size_t i = 0; i < ne.size(); ++i) want += (i ? ", " : "") + std::to_string(ne[i]);
+    throw Error(where + "is " + t->shape_string() + " but " + want + "] is needed");
+  }
+  return *t;
+}
+
 GpuTensor upload_tensor(Context& ctx, const gguf::File& file, const gguf::TensorInfo& t, std::uint64_t max_chunk) {
   const std::uint64_t rows = t.rows();
   if (rows > UINT32_MAX || t.ne.empty())

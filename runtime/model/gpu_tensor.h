@@ -22,6 +22,11 @@ struct GpuTensor {
   std::vector<ops::TableChunk> table() const;
 };
 
+// The tensor `name` of `file`, checked to have shape `ne` (trailing 1s ignored). Throws
+// "[<component>] <file>: tensor '<name>' is missing" / "... is [a, b] but [c, d] is needed".
+const gguf::TensorInfo& require_tensor(const gguf::File& file, const std::string& name, std::vector<std::uint64_t> ne,
+                                       const std::string& component);
+
 // Uploads `t` of `file` in row chunks (max_chunk = 0: the device limits; tests pass a small one),
 // then tells the OS the mapped pages are no longer needed.
 GpuTensor upload_tensor(Context& ctx, const gguf::File& file, const gguf::TensorInfo& t, std::uint64_t max_chunk = 0);

@@ -161,19 +161,20 @@ ReferenceModel ReferenceModel::load(const std::filesystem::path& gguf_path) {
 
 // ---- forward (spec §2.1) ----
 
-std::vector<float> ReferenceModel::forward(std::span<const std::uint32_t> ids, std::span<const Block> blocks) const {
-  return logits_from_hidden(hidden_states(ids, blocks));
+std::vector<float> ReferenceModel::forward(std::span<const std::uint32_t> ids, std::span<const Block> blocks,
+                                           std::span<const EmbedRows> embeds) const {
+  return logits_from_hidden(hidden_states(ids, blocks, embeds));
 }
 
-std::vector<float> ReferenceModel::hidden_states(std::span<const std::uint32_t> ids,
-                                                 std::span<const Block> blocks) const {
-  std::vector<float> h = residual(ids, hp_.n_layer, blocks);
+std::vector<float> ReferenceModel::hidden_states(std::span<const std::uint32_t> ids, std::span<const Block> blocks,
+                                                 std::span<const EmbedRows> embeds) const {
+  std::vector<float> h = residual(ids, hp_.n_layer, blocks, embeds);
   norm_slices(h, hp_.n_embd, output_norm_, hp_.rms_eps);  // 3. final norm
   return h;
 }
 
 std::vector<float> ReferenceModel::residual(std::span<const std::uint32_t> ids, std::uint32_t n_layers,
-                                            std::span<const Block> blocks) const {
+                                            std::span<const Block> blocks, std::span<const EmbedRows> embeds) const {
   if (n_layers > hp_.n_layer)
     throw Error("[reference] " + path_.string() + ": asked for " + std::to_string(n_layers) + " layers of " +
                 std::to_string(hp_.n_layer));
@@ -181,7 +182,7 @@ std::vector<float> ReferenceModel::residual(std::span<const std::uint32_t> ids, 
   for (std::size_t t = 0; t < ids.size(); ++t) last[t] = t;
   for (const Block& b : blocks)
     for (std::size_t t = b.begin; t < b.end && t < ids.size(); ++t) last[t] = std::min(b.end, ids.size()) - 1;
-  std::vector<float> h = embed(ids);                                              // 1. embed
+  std::vector<float> h = embed(ids, embeds);                                      // 1. embed
   for (std::uint32_t il = 0; il < n_layers; ++il) run_layer(il, h, ids.size(), last);  // 2. decoder layers
   return h;
 }
@@ -203,18 +204,37 @@ std::vector<float> ReferenceModel::logits_from_hidden(std::span<const float> hid
   return logits;
 }
 
-// x[t] = E[ids[t]] · sqrt(n_embd), the scale as f32 sqrtf(n_embd) (llama.cpp; HF rounds it to bf16).
-std::vector<float> ReferenceModel::embed(std::span<const std::uint32_t> ids) const {
-  const std::size_t d = hp_.n_embd;
+// x[t] = E[ids[t]] · sqrt(n_embd), the scale as f32 sqrtf(n_embd) (llama.cpp; HF rounds it to bf16);
+// then each EmbedRows block overwrites its positions with its rows, unscaled (spec Appendix A).
+std::vector<float> ReferenceModel::embed(std::span<const std::uint32_t> ids, std::span<const EmbedRows> embeds) const {
+  const std::size_t d = hp_.n_embd, T = ids.size();
+  const auto fail = [&](const std::string& msg) { throw Error("[reference] " + path_.string() + ": " + msg); };
+  std::vector<bool> injected(T, false);
+  for (const EmbedRows& e : embeds) {
+    if (e.rows.size() % d != 0)
+      fail("injected rows at " + std::to_string(e.begin) + " have " + std::to_string(e.rows.size()) +
+           " values, not a multiple of n_embd " + std::to_string(d));
+    const std::size_t n = e.rows.size() / d;
+    if (e.begin > T || n > T - e.begin)
+      fail("injected rows [" + std::to_string(e.begin) + ", " + std::to_string(e.begin + n) + ") run past the " +
+           std::to_string(T) + " tokens");
+    for (std::size_t t = e.begin; t < e.begin + n; ++t) {
+      if (injected[t]) fail("injected rows overlap at position " + std::to_string(t));
+      injected[t] = true;
+    }
+  }
   const float scale = std::sqrt(static_cast<float>(hp_.n_embd));
-  std::vector<float> x(ids.size() * d);
-  for (std::size_t t = 0; t < ids.size(); ++t) {
+  std::vector<float> x(T * d);
+  for (std::size_t t = 0; t < T; ++t) {
+    if (injected[t]) continue;
     if (ids[t] >= hp_.n_vocab)
-      throw Error("[reference] " + path_.string() + ": token id " + std::to_string(ids[t]) + " at " +
-                  std::to_string(t) + " is outside the vocabulary of " + std::to_string(hp_.n_vocab));
+      fail("token id " + std::to_string(ids[t]) + " at " + std::to_string(t) + " is outside the vocabulary of " +
+           std::to_string(hp_.n_vocab));
     const float* e = token_embd_.data() + ids[t] * d;
     for (std::size_t i = 0; i < d; ++i) x[t * d + i] = e[i] * scale;
   }
+  for (const EmbedRows& e : embeds)
+    std::copy(e.rows.begin(), e.rows.end(), x.begin() + static_cast<std::ptrdiff_t>(e.begin * d));
   return x;
 }
 

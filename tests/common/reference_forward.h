@@ -42,6 +42,14 @@ struct Block {
   std::size_t begin = 0, end = 0;
 };
 
+// Embedding rows injected in place of token embeddings (image / audio soft tokens, spec §4.2, §5):
+// rows [n, n_embd] replace positions begin .. begin+n-1 as they are, without the √n_embd scale
+// of text tokens (spec Appendix A). The ids at those positions are ignored (any value).
+struct EmbedRows {
+  std::size_t begin = 0;
+  std::vector<float> rows;  // [n, n_embd] f32
+};
+
 class ReferenceModel {
  public:
   // Reads hyper-parameters and every text-decoder weight of a "gemma4" GGUF (any dtype that
@@ -56,13 +64,16 @@ class ReferenceModel {
   // Full causal forward of a whole sequence from position 0 (no cache): logits [T, n_vocab]
   // row-major, after the final soft-cap, with -inf at the suppressed tokens.
   // blocks: bidirectional blocks (sorted, disjoint), attended as one on sliding layers only.
-  std::vector<float> forward(std::span<const std::uint32_t> ids, std::span<const Block> blocks = {}) const;
+  // embeds: injected rows (disjoint; each a whole number of rows inside ids), else throws.
+  std::vector<float> forward(std::span<const std::uint32_t> ids, std::span<const Block> blocks = {},
+                             std::span<const EmbedRows> embeds = {}) const;
   // The post-final-norm hidden states [T, n_embd] (the LM head's input; the MTP drafter's h).
-  std::vector<float> hidden_states(std::span<const std::uint32_t> ids, std::span<const Block> blocks = {}) const;
-  // The residual stream [T, n_embd] after the first `n_layers` decoder layers (0: the scaled
-  // embeddings), for bisecting a disagreement layer by layer.
+  std::vector<float> hidden_states(std::span<const std::uint32_t> ids, std::span<const Block> blocks = {},
+                                   std::span<const EmbedRows> embeds = {}) const;
+  // The residual stream [T, n_embd] after the first `n_layers` decoder layers (0: the embeddings,
+  // scaled token rows and raw injected rows), for bisecting a disagreement layer by layer.
   std::vector<float> residual(std::span<const std::uint32_t> ids, std::uint32_t n_layers,
-                              std::span<const Block> blocks = {}) const;
+                              std::span<const Block> blocks = {}, std::span<const EmbedRows> embeds = {}) const;
   // Tied LM head + soft-cap + suppression on hidden states [T, n_embd] -> logits [T, n_vocab].
   std::vector<float> logits_from_hidden(std::span<const float> hidden) const;
 
@@ -85,7 +96,8 @@ class ReferenceModel {
     float out_scale = 1.0f;             // layer_output_scale: multiplies the whole residual
   };
 
-  std::vector<float> embed(std::span<const std::uint32_t> ids) const;                   // [T, n_embd]
+  // [T, n_embd]: scaled token embeddings, then the injected rows over their positions.
+  std::vector<float> embed(std::span<const std::uint32_t> ids, std::span<const EmbedRows> embeds) const;
   // last[t]: the last key position token t sees on sliding layers (t, or its block's end - 1).
   void run_layer(std::uint32_t il, std::vector<float>& h, std::size_t T,
                  const std::vector<std::size_t>& last) const;  // h [T, n_embd]

@@ -7,6 +7,8 @@
 // attention on the 12B layer shapes.
 // `tessera bench kernels [--types Q4_K,Q6_K,Q8_0] [--batches 1,4,16,512] [--json]`: every matmul
 // variant on the 12B linear-layer shapes (tools/bench/matmul_bench.h).
+// `tessera bench mm [--image-tokens 280,1120] [--audio-seconds 30]`: image and audio input
+// (cmd_bench_mm.cpp).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -23,6 +25,9 @@
 #include "engine/platform/console.h"
 
 namespace tessera::cli {
+
+CLI::App* add_bench_mm_command(CLI::App* bench, const GlobalOptions& global, int& exit_code);  // cmd_bench_mm.cpp
+
 namespace {
 
 struct BenchOptions {
@@ -291,8 +296,9 @@ void add_bench_command(CLI::App& app, const GlobalOptions& global, int& exit_cod
       ->capture_default_str();
   attention->add_flag("--json", aopts->json, "print JSON");
   attention->callback([aopts, &global, &exit_code] { exit_code = bench_attention(*aopts, global); });
-  cmd->callback([opts, kernels, attention, &global, &exit_code] {
-    if (kernels->parsed() || attention->parsed()) return;  // they ran their own callbacks
+  CLI::App* mm = add_bench_mm_command(cmd, global, exit_code);
+  cmd->callback([opts, kernels, attention, mm, &global, &exit_code] {
+    if (kernels->parsed() || attention->parsed() || mm->parsed()) return;  // they ran their own callbacks
     exit_code = bench(*opts, global);
   });
 }

@@ -2,6 +2,7 @@
 // with --raw, or token ids with --ids), tokens streamed as they come, speeds at the end.
 // --dump-logits FILE writes the prompt's final-position logits (all positions with --all) as
 // little-endian f32 with a FILE.json sidecar describing the shape, for outside comparisons.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include "engine/error.h"
 #include "runtime/chat/chat_template.h"
 #include "runtime/generate/generate.h"
+#include "tools/cli/media_args.h"
 #include "tools/cli/model_setup.h"
 #include "engine/platform/console.h"
 
@@ -18,6 +20,7 @@ namespace {
 struct RunOptions {
   ModelArgs model;
   SamplingArgs sampling;
+  MediaArgs media;
   std::string prompt;
   std::string system;
   std::string ids;
@@ -30,20 +33,27 @@ struct RunOptions {
 
 std::vector<std::uint32_t> to_u32(const std::vector<std::int32_t>& v) { return {v.begin(), v.end()}; }
 
-std::vector<std::uint32_t> prompt_ids(const RunOptions& o, const Tokenizer& tok) {
+std::vector<std::uint32_t> prompt_ids(const RunOptions& o, const Tokenizer& tok, std::span<const MediaInput> media) {
   if (!o.ids.empty()) return parse_ids(o.ids);
-  if (o.raw) return to_u32(tok.encode(o.prompt, tok.add_bos(), true));
+  const ChatMessage user = user_message(o.prompt, media);
+  if (o.raw) {  // placeholders the chat template would add go before the text here too
+    std::string text;
+    for (int i = 0; i < user.n_images; ++i) text += "<|image|>";
+    for (int i = 0; i < user.n_audio; ++i) text += "<|audio|>";
+    return to_u32(tok.encode(text + user.content, tok.add_bos(), true));
+  }
   std::vector<ChatMessage> msgs;
   if (!o.system.empty()) msgs.push_back({"system", o.system});
-  msgs.push_back({"user", o.prompt});
+  msgs.push_back(user);
   ChatOptions co;
   co.enable_thinking = o.think;
   return to_u32(tok.encode(render_chat(msgs, co), false, true));
 }
 
-void dump_logits(const RunOptions& o, const LoadedModel& lm, const std::vector<std::uint32_t>& ids) {
-  Gemma4Session session(*lm.model, lm.session_options(o.model.ubatch));
-  const std::vector<float> logits = session.decode(ids, o.all);
+void dump_logits(const RunOptions& o, const LoadedModel& lm, const MmPrompt& prompt, std::uint32_t ubatch) {
+  const std::vector<std::uint32_t>& ids = prompt.ids;
+  Gemma4Session session(*lm.model, lm.session_options(ubatch));
+  const std::vector<float> logits = session.decode(ids, o.all, prompt.extras());
   const std::size_t rows = o.all ? ids.size() : 1, vocab = lm.model->hparams().n_vocab;
   std::ofstream f(o.dump_logits, std::ios::binary);
   f.write(reinterpret_cast<const char*>(logits.data()), static_cast<std::streamsize>(4 * logits.size()));
@@ -60,20 +70,31 @@ void dump_logits(const RunOptions& o, const LoadedModel& lm, const std::vector<s
 }
 
 int run(const RunOptions& o, const GlobalOptions& global) {
-  if (o.prompt.empty() && o.ids.empty()) throw Error("[run] give a prompt (-p) or token ids (--ids)");
+  const bool has_media = !o.media.images.empty() || !o.media.audio.empty() || !o.media.videos.empty();
+  if (o.prompt.empty() && o.ids.empty() && !has_media)
+    throw Error("[run] give a prompt (-p), token ids (--ids) or media (--image, --audio, --video)");
   LoadedModel lm = load_model(global, o.model);
-  const std::vector<std::uint32_t> ids = prompt_ids(o, *lm.tokenizer);
+  const std::unique_ptr<MmProjector> proj = load_mmproj(lm, o.media, o.model.quiet);
+  const std::vector<MediaInput> media = media_inputs(o.media);
+  const MmPrompt prompt =
+      expand_prompt(prompt_ids(o, *lm.tokenizer, media), media, proj.get(), *lm.tokenizer, o.media.prompt);
+  report_media(prompt);
+  const std::vector<std::uint32_t>& ids = prompt.ids;
+  const std::uint32_t ubatch = std::max(media_ubatch(o.media, o.model.ubatch, proj != nullptr), prompt.largest_block());
   if (ids.size() > lm.n_ctx)
     throw Error("[run] the prompt has " + std::to_string(ids.size()) + " tokens but the context is " +
                 std::to_string(lm.n_ctx) + " (raise --ctx)");
-  if (!o.dump_logits.empty()) dump_logits(o, lm, ids);
+  if (!o.dump_logits.empty()) dump_logits(o, lm, prompt, ubatch);
   if (o.n_predict == 0) return 0;
 
-  Gemma4Session session(*lm.model, lm.session_options(o.model.ubatch));
+  Gemma4Session session(*lm.model, lm.session_options(ubatch));
   const SamplingParams sp = resolve_sampling(o.sampling, lm.model->file());
   Sampler sampler(sp, lm.model->hparams().n_vocab);
   const StopSet stops = StopSet::from_tokenizer(*lm.tokenizer);
-  const GenerateStats st = generate(session, *lm.tokenizer, sampler, stops, ids, {o.n_predict},
+  GenerateOptions go;
+  go.max_tokens = o.n_predict;
+  go.prompt_extras = prompt.extras();
+  const GenerateStats st = generate(session, *lm.tokenizer, sampler, stops, ids, go,
                                     [](std::uint32_t, std::string_view text) {
                                       std::fwrite(text.data(), 1, text.size(), stdout);
                                       std::fflush(stdout);
@@ -93,6 +114,7 @@ void add_run_command(CLI::App& app, const GlobalOptions& global, int& exit_code)
   CLI::App* cmd = app.add_subcommand("run", "generate from one prompt, streaming the tokens");
   add_model_options(cmd, opts->model);
   add_sampling_options(cmd, opts->sampling);
+  add_media_options(cmd, opts->media, true);
   cmd->add_option("-p,--prompt", opts->prompt, "the prompt (a user turn; raw text with --raw)");
   cmd->add_option("--system", opts->system, "system prompt");
   cmd->add_option("--ids", opts->ids, "feed these token ids instead of a prompt, e.g. 2,17,99 (no BOS added)");

@@ -58,10 +58,11 @@ EngineOptions engine_options(const GlobalOptions& global) {
 
 namespace {
 
-std::filesystem::path demo_model_path() {
+// The factory's demo files (the 'small' preset, seed 1), generated once into the cache directory.
+std::filesystem::path demo_file(const char* name, factory::Kind kind) {
   std::filesystem::path dir = default_cache_dir();
   if (dir.empty()) dir = std::filesystem::temp_directory_path() / "tessera";
-  const std::filesystem::path path = dir / "demo" / "tessera-demo-small-Q4_K_M.gguf";
+  const std::filesystem::path path = dir / "demo" / name;
   if (std::filesystem::exists(path)) return path;
   std::filesystem::create_directories(path.parent_path());
   factory::FactoryOptions fo;
@@ -70,12 +71,19 @@ std::filesystem::path demo_model_path() {
   fo.seed = 1;
   std::filesystem::path tmp = path;
   tmp += ".part";
-  factory::write_model(fo, tmp);
+  if (kind == factory::Kind::model) factory::write_model(fo, tmp);
+  else factory::write_mmproj(fo, tmp);
   std::filesystem::rename(tmp, path);
   return path;
 }
 
+std::filesystem::path demo_model_path() { return demo_file("tessera-demo-small-Q4_K_M.gguf", factory::Kind::model); }
+
 }  // namespace
+
+std::filesystem::path demo_mmproj_path() {
+  return demo_file("tessera-demo-small-mmproj.gguf", factory::Kind::mmproj);
+}
 
 LoadedModel load_model(const GlobalOptions& global, const ModelArgs& args) {
   LoadedModel lm;

@@ -58,6 +58,9 @@ struct LoadedModel {
 
 LoadedModel load_model(const GlobalOptions& global, const ModelArgs& args);
 
+// The demo model's mmproj (factory 'small' preset), generated once into the cache directory.
+std::filesystem::path demo_mmproj_path();
+
 // The engine options of the global flags (device, profile, validation) over the environment.
 EngineOptions engine_options(const GlobalOptions& global);
 
