@@ -74,6 +74,12 @@ std::unique_ptr<MmProjector> MmProjector::load(Context& ctx, const std::filesyst
   if (f.architecture() != "clip")
     m.fail("general.architecture is '" + f.architecture() + "', not 'clip' (is this the model instead of its mmproj?)");
   MmProjectorInfo& info = p->info_;
+  if (n_embd == 0) {  // the file's own projection width (benchmarks without a model)
+    for (const char* name : {"mm.input_projection.weight", "mm.a.input_projection.weight"})
+      if (const gguf::TensorInfo* t = m.find(name); t && t->ne.size() >= 2 && n_embd == 0)
+        n_embd = static_cast<std::uint32_t>(t->ne[1]);
+    if (n_embd == 0) m.fail("has no projection tensor (mm.input_projection.weight, mm.a.input_projection.weight)");
+  }
   info.n_embd = n_embd;
   const std::string vtype = m.projector_type("vision"), atype = m.projector_type("audio");
   info.vision = m.bool_or("clip.has_vision_encoder", m.find("v.patch_embd.weight") != nullptr);

@@ -47,7 +47,8 @@ class MmProjector {
  public:
   // Opens and checks the file (architecture clip, projector types, every tensor's shape), checks
   // its rows are n_embd wide (the text model's width: an mmproj of another model is refused),
-  // then uploads the weights. Errors: tessera::Error "[mmproj] <file>: ...".
+  // then uploads the weights. n_embd 0: the file's own projection width (no model to match).
+  // Errors: tessera::Error "[mmproj] <file>: ...".
   static std::unique_ptr<MmProjector> load(Context& ctx, const std::filesystem::path& path, std::uint32_t n_embd,
                                            std::uint64_t max_chunk = 0);
   ~MmProjector();

@@ -225,6 +225,14 @@ TEST_F(MmCliTest, BenchMmJson) {
     EXPECT_GT(c["tokens"].get<int>(), 0);
     EXPECT_GT(c["prefill_tps"].get<double>(), 0.0);
   }
+  // The projector alone, at the mmproj's own width: no prefill figures.
+  const ToolResult p = run_tool("tessera", "bench mm -q --mmproj " + mmproj() +
+                                               " --projection-only --image-tokens 70 --audio-seconds 0 -r 1 --json");
+  ASSERT_EQ(p.code, 0) << p.err;
+  const nlohmann::json only = nlohmann::json::parse(p.out);
+  ASSERT_EQ(only["cases"].size(), 1u);
+  EXPECT_EQ(only["cases"][0]["prefill_tokens"], 0);
+  EXPECT_GT(only["cases"][0]["project_ms"].get<double>(), 0.0);
 }
 
 }  // namespace
