@@ -141,7 +141,7 @@ std::vector<float> resample(std::span<const float> mono, std::uint32_t from_rate
                 " Hz: the ratio is outside libsamplerate's 1/256..256");
   const std::size_t n_out = static_cast<std::size_t>(std::llround(double(mono.size()) * ratio));
   int err = 0;
-  std::unique_ptr<SRC_STATE, SRC_STATE* (*)(SRC_STATE*)> st(src_new(SRC_SINC_BEST_QUALITY, 1, &err), src_delete);
+  std::unique_ptr<SRC_STATE, SRC_STATE* (*)(SRC_STATE*)> st(src_new(SRC_SINC_MEDIUM_QUALITY, 1, &err), src_delete);
   if (!st) throw Error(std::string("[audio] libsamplerate: ") + src_strerror(err));
   // Chunks keep the frame counts within libsamplerate's `long` (32 bits on Windows).
   const std::size_t chunk = std::size_t{1} << 18;

@@ -28,7 +28,8 @@ Audio decode_audio(std::span<const std::uint8_t> bytes, const std::string& name)
 // Reads the file (memory-mapped) and decodes it.
 Audio load_audio(const std::filesystem::path& path);
 
-// Band-limited resampling (libsamplerate SRC_SINC_BEST_QUALITY), time-aligned, output length
+// Band-limited resampling (libsamplerate SRC_SINC_MEDIUM_QUALITY: 97 dB SNR, 90% of the band; BEST is
+// 3x slower for a passband speech does not use), time-aligned, output length
 // round(size * to_rate / from_rate); a copy when the rates are equal. Throws when the ratio is
 // outside libsamplerate's 1/256..256.
 std::vector<float> resample(std::span<const float> mono, std::uint32_t from_rate, std::uint32_t to_rate);
