@@ -62,8 +62,9 @@ struct AttentionCapture {
 };
 
 struct AttentionOptions {
-  // [m] u32: row t sees keys up to limits[t] instead of its own position (pos0 + t <= limits[t]
-  // <= pos0 + m - 1): the bidirectional image blocks of the sliding layers.
+  // [m] u32: row t sees keys up to limits[t] instead of its own position: the bidirectional image
+  // blocks of the sliding layers (pos0 + t <= limits[t] <= pos0 + m - 1), or the MTP drafter's
+  // query at P that sees the target's keys up to P - 1 only (limits[t] = pos0 + t - 1).
   std::optional<BufferRange> limits;
   std::optional<BufferRange> k_chunk1, v_chunk1;  // K / V rows chunk_cells.. (shape.chunk_cells < cells)
   std::uint32_t n_split = 0;  // key slices; 0 = attention_splits()

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "engine/error.h"
+#include "runtime/generate/spec_loop.h"
 
 namespace tessera {
 namespace {
@@ -51,32 +52,41 @@ GenerateStats generate(Gemma4Session& session, const Tokenizer& tok, Sampler& sa
 
   Detokenizer detok(tok);
   t0 = std::chrono::steady_clock::now();
-  for (;;) {
+  // Streams one sampled token; false when generation stops here (end token, cancel, max tokens).
+  const auto emit = [&](std::uint32_t tok_id) {
     ++st.generated;
-    if (stops.is_end(id)) {
+    if (stops.is_end(tok_id)) {
       st.stop = StopReason::end_token;
-      st.end_token = id;
-      break;
+      st.end_token = tok_id;
+      return false;
     }
-    sampler.accept(id);
-    const std::string text = detok.push(static_cast<std::int32_t>(id));
+    sampler.accept(tok_id);
+    const std::string text = detok.push(static_cast<std::int32_t>(tok_id));
     st.has_unfed = true;
-    st.unfed_token = id;
-    if (on_token && !on_token(id, text)) {
+    st.unfed_token = tok_id;
+    if (on_token && !on_token(tok_id, text)) {
       st.stop = StopReason::cancelled;
-      break;
+      return false;
     }
     if (opts.max_tokens != 0 && st.generated >= opts.max_tokens) {
       st.stop = StopReason::max_tokens;
-      break;
+      return false;
     }
-    if (session.n_past() + 1 > session.n_ctx()) {
-      st.stop = StopReason::context_full;
-      break;
+    return true;
+  };
+  if (opts.drafter) {
+    SpecLoop loop{session, *opts.drafter, sampler, opts, emit, st};
+    loop.run(id);
+  } else {
+    while (emit(id)) {
+      if (session.n_past() + 1 > session.n_ctx()) {
+        st.stop = StopReason::context_full;
+        break;
+      }
+      const std::uint32_t next[] = {id};
+      id = decode_and_sample(next, {});
+      st.has_unfed = false;
     }
-    const std::uint32_t next[] = {id};
-    id = decode_and_sample(next, {});
-    st.has_unfed = false;
   }
   const std::string rest = detok.flush();
   if (!rest.empty() && on_token) on_token(0, rest);

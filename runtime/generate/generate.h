@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/generate/speculative.h"
 #include "runtime/model/gemma4_model.h"
 #include "runtime/sampling/sampler.h"
 #include "runtime/sampling/end_tokens.h"
@@ -29,6 +30,7 @@ struct GenerateStats {
   // or cancel): a caller continuing the conversation feeds it first.
   bool has_unfed = false;
   std::uint32_t unfed_token = 0;
+  SpecStats spec;  // with a drafter (GenerateOptions::drafter)
   double prompt_tps() const { return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0; }
   double generate_tps() const { return generate_seconds > 0 ? generated / generate_seconds : 0; }
 };
@@ -40,6 +42,10 @@ using TokenCallback = std::function<bool(std::uint32_t id, std::string_view text
 struct GenerateOptions {
   std::uint32_t max_tokens = 256;  // generated tokens at most (0: until an end token or the context is full)
   DecodeExtras prompt_extras;      // the prompt's image blocks and soft-token rows (runtime/mm/mm_prompt.h)
+  MtpDraftSession* drafter = nullptr;  // speculative decoding (the session needs keep_hidden)
+  SpecOptions spec;
+  // Called after each verify step with the statistics so far (the viewer's live view).
+  std::function<void(const SpecStats&)> on_spec_step;
 };
 
 // Appends `prompt` to the session (whose KV cache may hold earlier turns), then generates. The

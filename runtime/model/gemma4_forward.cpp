@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "engine/error.h"
+#include "engine/transfer.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/geglu.h"
 #include "engine/ops/get_rows.h"
@@ -17,14 +18,9 @@
 #include "engine/ops/rms_norm.h"
 #include "engine/ops/softcap.h"
 #include "runtime/model/gemma4_model.h"
+#include "runtime/model/rope_table.h"
 
 namespace tessera {
-
-// RoPE of one layer kind: per pair j the inverse frequency; the first n_rot pairs rotate.
-struct RopeTable {
-  std::vector<double> inv_freq;  // [n_rot]
-  std::uint32_t n_rot = 0;
-};
 
 // Activation and input buffers for T = n_ubatch tokens, f32 unless noted.
 struct Gemma4Session::Buffers {
@@ -44,6 +40,7 @@ struct Gemma4Session::Buffers {
   Buffer cs_swa;   // [T, n_rot_swa, 2] (cos, sin), host-visible
   Buffer cs_full;  // [T, n_rot_full, 2], host-visible
   Buffer readback;  // [rows, n_vocab] host-visible, grown on demand
+  Buffer hidden;    // [T, n_embd] post-final-norm rows of the last output (keep_hidden)
   Buffer topk_a, topk_b, topk_out;  // GPU top-k scratch and result, made on first use
   std::vector<Buffer> capture;       // per captured layer of the ubatch: scores, then its maps (readback)
   std::uint32_t head_rows = 1;  // logits rows per head matmul (one binding)
@@ -53,39 +50,6 @@ struct Gemma4Session::Buffers {
 };
 
 namespace {
-
-RopeTable make_rope_table(double base, std::uint32_t head_dim, const std::vector<float>* freq_factors,
-                          std::uint32_t n_ctx) {
-  RopeTable r;
-  for (std::uint32_t j = 0; j < head_dim / 2; ++j) {
-    double f = std::pow(base, -2.0 * j / head_dim);
-    if (freq_factors) f /= (*freq_factors)[j];
-    r.inv_freq.push_back(f);
-  }
-  // Trailing pairs whose angle stays below 1e-12 rad over the whole context are the identity in
-  // f32 (the global layers' 1e30 rope_freqs factors): skip them.
-  r.n_rot = head_dim / 2;
-  while (r.n_rot > 0 && r.inv_freq[r.n_rot - 1] * n_ctx < 1e-12) --r.n_rot;
-  r.inv_freq.resize(r.n_rot);
-  return r;
-}
-
-void fill_rope(Buffer& b, const RopeTable& r, std::uint32_t pos0, std::uint32_t tokens) {
-  if (r.n_rot == 0) return;
-  auto* cs = reinterpret_cast<float*>(b.mapped().data());
-  for (std::uint32_t t = 0; t < tokens; ++t)
-    for (std::uint32_t j = 0; j < r.n_rot; ++j) {
-      const double angle = double(pos0 + t) * r.inv_freq[j];
-      cs[(std::size_t{t} * r.n_rot + j) * 2] = float(std::cos(angle));
-      cs[(std::size_t{t} * r.n_rot + j) * 2 + 1] = float(std::sin(angle));
-    }
-  b.flush();
-}
-
-// Attention of m query rows at positions pos0.. over one layer's cache (Gemma 4: scale 1.0).
-ops::AttentionShape attention_shape(const KvCache::Layer& c, std::uint32_t n_head, std::uint32_t m, std::uint32_t pos0) {
-  return {c.head_dim, n_head, c.n_kv_heads, m, pos0, c.cells, c.window, 1.0f, c.type, c.chunk_cells};
-}
 
 Buffer device_buffer(Context& ctx, std::uint64_t floats, const char* name) {
   return Buffer::create(ctx.device(), std::max<std::uint64_t>(4 * floats, 4), MemoryKind::Device, name);
@@ -125,7 +89,7 @@ Gemma4Session::Gemma4Session(const Gemma4Model& model, const SessionOptions& opt
   std::uint64_t scratch = 4;
   for (std::uint32_t il = 0; il < hp.n_layer; ++il)
     for (std::uint32_t m = 1; m <= T; ++m) {
-      const ops::AttentionShape s = attention_shape(kv_.layer(il), hp.layer(il).n_head, m, kv_.n_ctx() - m);
+      const ops::AttentionShape s = kv_.layer(il).attention_shape(hp.layer(il).n_head, m, kv_.n_ctx() - m);
       scratch = std::max(scratch, ops::attention_scratch_bytes(s, ops::attention_splits(ctx.plan(), s)));
     }
   b.attn_scratch = Buffer::create(ctx.device(), scratch, MemoryKind::Device, "act.attn_scratch");
@@ -135,6 +99,7 @@ Gemma4Session::Gemma4Session(const Gemma4Model& model, const SessionOptions& opt
   b.head_rows = static_cast<std::uint32_t>(
       std::clamp<std::uint64_t>(ctx.caps().max_storage_buffer_range / row_bytes, 1, T));
   b.logits = device_buffer(ctx, std::uint64_t{b.head_rows} * hp.n_vocab, "act.logits");
+  if (opts.keep_hidden) b.hidden = device_buffer(ctx, T * hp.n_embd, "act.hidden");
   b.ids = Buffer::create(ctx.device(), 4 * T, MemoryKind::Upload, "in.ids");
   b.limits = Buffer::create(ctx.device(), 4 * T, MemoryKind::Upload, "in.limits");
   const bool has_swa = hp.n_sliding_layers() > 0, has_full = hp.n_global_layers() > 0;
@@ -149,6 +114,21 @@ Gemma4Session::Gemma4Session(const Gemma4Model& model, const SessionOptions& opt
 Gemma4Session::~Gemma4Session() = default;
 
 std::vector<CommandList::Timing> Gemma4Session::last_timings() const { return buf_->cmd.timings(); }
+
+BufferRange Gemma4Session::hidden_rows(std::uint32_t first, std::uint32_t count) const {
+  const std::uint64_t row = 4ull * model_.hparams().n_embd;
+  if (!buf_->hidden) throw Error("[session] hidden rows need SessionOptions::keep_hidden");
+  if (count == 0 || std::uint64_t{first} + count > kv_.n_ubatch())
+    throw Error("[session] hidden rows [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                ") are outside the ubatch of " + std::to_string(kv_.n_ubatch()));
+  return buf_->hidden.range(row * first, row * count);
+}
+
+std::vector<float> Gemma4Session::read_hidden(std::uint32_t first, std::uint32_t count) const {
+  std::vector<float> v(std::size_t{count} * model_.hparams().n_embd);
+  download(model_.context(), hidden_rows(first, count), std::as_writable_bytes(std::span(v)));
+  return v;
+}
 
 void Gemma4Session::check_ids(std::span<const std::uint32_t> ids) const {
   const Gemma4HParams& hp = model_.hparams();
@@ -356,11 +336,11 @@ void Gemma4Session::record_layer(std::uint32_t il, std::uint32_t T, std::uint32_
   ops::head_norm_rope(ctx, cmd, b.q.range(), lw.attn_q_norm.range(), cs, T, l.n_head, hd, rope.n_rot, eps);
   ops::head_norm_rope(ctx, cmd, b.k.range(), lw.attn_k_norm.range(), cs, T, l.n_kv_heads, hd, rope.n_rot, eps);
   kv_.record_store(ctx, cmd, il, b.k.range(), b.v.range(), T, pos0);
-  const ops::AttentionShape shape = attention_shape(cache, l.n_head, T, pos0);
+  const ops::AttentionShape shape = cache.attention_shape(l.n_head, T, pos0);
   ops::AttentionOptions attn_opt;
   attn_opt.scratch = b.attn_scratch.range();
   if (limits_active_ && l.is_sliding) attn_opt.limits = b.limits.range();  // bidirectional blocks (spec §3)
-  if (cache.chunk_cells < cache.cells) attn_opt.k_chunk1 = cache.k1.range(), attn_opt.v_chunk1 = cache.v1.range();
+  cache.bind_chunks(attn_opt);
   ops::AttentionCapture capture;
   if ((capture_.layers >> il & 1) != 0) {
     // Scores of the captured heads, then their maps in a readback buffer (read after the ubatch).
@@ -408,6 +388,7 @@ void Gemma4Session::record_output(std::uint32_t first, std::uint32_t rows, std::
     const std::uint32_t n = std::min(b.head_rows, rows - g);
     b.cmd.copy(b.x.range(4 * (first + g) * d, 4 * n * d), b.a.range());
     ops::rms_norm(ctx, b.cmd, b.a.range(), w.output_norm.range(), b.a.range(), n, hp.n_embd, hp.rms_eps);
+    if (b.hidden) b.cmd.copy(b.a.range(0, 4 * n * d), b.hidden.range(4 * g * d, 4 * n * d));
     ops::matmul(ctx, b.cmd, w.token_embd.type, w.token_embd.table(), b.a.range(), b.logits.range(), n, hp.n_embd,
                 hp.n_vocab);
     if (hp.final_logit_softcap > 0)

@@ -101,6 +101,7 @@ struct SessionOptions {
   ops::KvType kv_type = ops::KvType::f16;  // KV cache storage
   AttentionCaptureOptions capture;
   std::uint64_t max_kv_binding = 0;  // bytes one KV binding may hold (0: the device's; tests chunk caches)
+  bool keep_hidden = false;  // keep the post-final-norm hidden rows of each decode (the MTP drafter's input)
 };
 
 class Gemma4Session {
@@ -133,6 +134,11 @@ class Gemma4Session {
   const Gemma4Model& model() const { return model_; }
   // The captured attention maps of the last ubatch, one per captured layer (SessionOptions::capture).
   const std::vector<AttentionMap>& attention_maps() const { return maps_; }
+  // With SessionOptions::keep_hidden: the post-final-norm hidden states [rows, n_embd] f32 of the
+  // rows whose logits the last ubatch produced (row 0 = its first output row; for decode() without
+  // all_logits, the last token). The MTP drafter's h (spec §7.2).
+  BufferRange hidden_rows(std::uint32_t first, std::uint32_t count) const;
+  std::vector<float> read_hidden(std::uint32_t first, std::uint32_t count) const;  // host copy (tests)
   // Per-dispatch GPU times of the last ubatch (empty when timestamps are off).
   std::vector<CommandList::Timing> last_timings() const;
 

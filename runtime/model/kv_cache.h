@@ -28,6 +28,15 @@ class KvCache {
     std::uint32_t cells = 0;  // rows (ring size on sliding layers)
     std::uint32_t width = 0;  // n_kv_heads * head_dim
     std::uint32_t window = 0; // sliding window, 0 on global layers
+
+    // The attention of m query rows at positions pos0.. over this layer (Gemma 4: scale 1.0).
+    ops::AttentionShape attention_shape(std::uint32_t n_head, std::uint32_t m, std::uint32_t pos0) const {
+      return {head_dim, n_head, n_kv_heads, m, pos0, cells, window, 1.0f, type, chunk_cells};
+    }
+    // Binds the second chunk of a chunked cache into attention options.
+    void bind_chunks(ops::AttentionOptions& o) const {
+      if (chunk_cells < cells) o.k_chunk1 = k1.range(), o.v_chunk1 = v1.range();
+    }
   };
 
   // max_binding: bytes one binding may hold (0: the device's maxStorageBufferRange; tests force

@@ -215,6 +215,34 @@ std::uint32_t Sampler::draw() {
   return cands_.front().id;
 }
 
+std::uint32_t Sampler::verify_draft(std::span<const float> logits, std::uint32_t draft, bool& accepted) {
+  if (params_.temperature == 0.0f) {
+    const std::uint32_t id = argmax(logits);
+    accepted = id == draft;
+    return id;
+  }
+  truncate(logits);
+  const double total = tempered_weights();
+  std::size_t at = cands_.size();
+  for (std::size_t i = 0; i < cands_.size(); ++i)
+    if (cands_[i].id == draft) at = i;
+  const double p_draft = at < cands_.size() ? probs_[at] / total : 0.0;
+  accepted = uniform() < p_draft;
+  if (accepted) return draft;
+  // The residual max(0, p - q) with q the point mass at the draft: p without the draft.
+  const double rest = total - (at < cands_.size() ? probs_[at] : 0.0);
+  const double target = uniform() * rest;
+  double cum = 0.0;
+  std::uint32_t last = draft;
+  for (std::size_t i = 0; i < cands_.size(); ++i) {
+    if (i == at) continue;
+    cum += probs_[i];
+    last = cands_[i].id;
+    if (target < cum) return last;
+  }
+  return last;  // rounding at the end of the sum
+}
+
 std::vector<TokenProb> Sampler::distribution(std::span<const float> logits) {
   if (params_.temperature == 0.0f) return {{argmax(logits), 1.0f}};
   truncate(logits);

@@ -56,6 +56,12 @@ class Sampler {
   // Greedy params give the single argmax token with p = 1.
   std::vector<TokenProb> distribution(std::span<const float> logits);
 
+  // Speculative sampling against a deterministic draft (the MTP drafter's argmax): the token to
+  // emit at this position, accepted = it is the draft. Greedy: the argmax. Otherwise the draft is
+  // kept with probability p(draft) (p: distribution()), and on rejection a token is drawn from p
+  // without the draft, renormalised; the result is distributed exactly as sample()'s (speculative
+  // sampling with a point-mass draft distribution).
+  std::uint32_t verify_draft(std::span<const float> logits, std::uint32_t draft, bool& accepted);
   // Records a token of the sequence (prompt or generated) for the repetition penalty.
   void accept(std::uint32_t token);
   // Forgets the history and re-seeds the generator.

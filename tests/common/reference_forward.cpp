@@ -178,13 +178,28 @@ std::vector<float> ReferenceModel::residual(std::span<const std::uint32_t> ids, 
   if (n_layers > hp_.n_layer)
     throw Error("[reference] " + path_.string() + ": asked for " + std::to_string(n_layers) + " layers of " +
                 std::to_string(hp_.n_layer));
-  std::vector<std::size_t> last(ids.size());
-  for (std::size_t t = 0; t < ids.size(); ++t) last[t] = t;
-  for (const Block& b : blocks)
-    for (std::size_t t = b.begin; t < b.end && t < ids.size(); ++t) last[t] = std::min(b.end, ids.size()) - 1;
+  const std::vector<std::size_t> last = last_keys(ids.size(), blocks);
   std::vector<float> h = embed(ids, embeds);                                      // 1. embed
   for (std::uint32_t il = 0; il < n_layers; ++il) run_layer(il, h, ids.size(), last);  // 2. decoder layers
   return h;
+}
+
+std::vector<ReferenceModel::LayerKv> ReferenceModel::kv(std::span<const std::uint32_t> ids,
+                                                        std::span<const Block> blocks,
+                                                        std::span<const EmbedRows> embeds) const {
+  const std::vector<std::size_t> last = last_keys(ids.size(), blocks);
+  std::vector<LayerKv> out(hp_.n_layer);
+  std::vector<float> h = embed(ids, embeds);
+  for (std::uint32_t il = 0; il < hp_.n_layer; ++il) run_layer(il, h, ids.size(), last, &out[il]);
+  return out;
+}
+
+std::vector<std::size_t> ReferenceModel::last_keys(std::size_t T, std::span<const Block> blocks) const {
+  std::vector<std::size_t> last(T);
+  for (std::size_t t = 0; t < T; ++t) last[t] = t;
+  for (const Block& b : blocks)
+    for (std::size_t t = b.begin; t < b.end && t < T; ++t) last[t] = std::min(b.end, T) - 1;
+  return last;
 }
 
 std::vector<float> ReferenceModel::logits_from_hidden(std::span<const float> hidden) const {
@@ -241,14 +256,14 @@ std::vector<float> ReferenceModel::embed(std::span<const std::uint32_t> ids, std
 // ---- one decoder layer (spec §2.2) ----
 
 void ReferenceModel::run_layer(std::uint32_t il, std::vector<float>& h, std::size_t T,
-                               const std::vector<std::size_t>& last) const {
+                               const std::vector<std::size_t>& last, LayerKv* kv) const {
   const Layer& l = layers_[il];
   const std::size_t d = hp_.n_embd;
   const double eps = hp_.rms_eps;
 
   std::vector<float> a = h;
   norm_slices(a, d, l.attn_norm, eps);            // 1. pre-attention norm
-  std::vector<float> o = attention(il, a, T, last);  // 2-11. attention + output projection
+  std::vector<float> o = attention(il, a, T, last, kv);  // 2-11. attention + output projection
   norm_slices(o, d, l.post_attn_norm, eps);       // 12. post-attention norm, residual
   for (std::size_t i = 0; i < h.size(); ++i) h[i] += o[i];
 
@@ -263,7 +278,7 @@ void ReferenceModel::run_layer(std::uint32_t il, std::vector<float>& h, std::siz
 
 // a [T, n_embd] (normed) -> attention output projected back to [T, n_embd].
 std::vector<float> ReferenceModel::attention(std::uint32_t il, const std::vector<float>& a, std::size_t T,
-                                             const std::vector<std::size_t>& last) const {
+                                             const std::vector<std::size_t>& last, LayerKv* kv) const {
   const Layer& l = layers_[il];
   const LayerHParams lp = hp_.layer(il);
   const double eps = hp_.rms_eps;
@@ -285,6 +300,7 @@ std::vector<float> ReferenceModel::attention(std::uint32_t il, const std::vector
       rope_neox(std::span<float>(k).subspan((t * lp.n_kv_heads + hk) * lp.head_dim, lp.head_dim), pos, lp.rope_base,
                 lp.rope_dims, ff);
   }
+  if (kv) *kv = LayerKv{lp.head_dim, lp.value_dim, lp.n_kv_heads, k, v};  // 9. what the cache holds
   return matmul(l.wo, attend(lp, q, k, v, T, last), T);
 }
 

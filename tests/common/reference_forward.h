@@ -77,6 +77,22 @@ class ReferenceModel {
   // Tied LM head + soft-cap + suppression on hidden states [T, n_embd] -> logits [T, n_vocab].
   std::vector<float> logits_from_hidden(std::span<const float> hidden) const;
 
+  // One layer of what a KV cache holds after a whole-sequence forward from position 0 (spec §2.2
+  // steps 7-8): K after k_norm and RoPE at its position, V after the weight-less V-norm (global
+  // layers: V is the raw K, normed, no RoPE). Row t is position t; KV head g of row t starts at
+  // t·n_kv_heads·head_dim (k) and t·n_kv_heads·value_dim (v).
+  struct LayerKv {
+    std::uint32_t head_dim = 0;    // key width per KV head: 256 sliding / 512 global on the 12B
+    std::uint32_t value_dim = 0;   // value width per KV head
+    std::uint32_t n_kv_heads = 0;  // 8 sliding / 1 global on the 12B
+    std::vector<float> k;          // [T, n_kv_heads·head_dim] f32
+    std::vector<float> v;          // [T, n_kv_heads·value_dim] f32
+  };
+  // The keys and values of every layer [n_layer] for the whole of `ids` (same arguments as
+  // forward()), e.g. the target cache an MTP drafter step reads (common/reference_drafter.h).
+  std::vector<LayerKv> kv(std::span<const std::uint32_t> ids, std::span<const Block> blocks = {},
+                          std::span<const EmbedRows> embeds = {}) const;
+
  private:
   // One decoder layer's weights (spec §8.1 names in the comments).
   struct Layer {
@@ -99,10 +115,12 @@ class ReferenceModel {
   // [T, n_embd]: scaled token embeddings, then the injected rows over their positions.
   std::vector<float> embed(std::span<const std::uint32_t> ids, std::span<const EmbedRows> embeds) const;
   // last[t]: the last key position token t sees on sliding layers (t, or its block's end - 1).
-  void run_layer(std::uint32_t il, std::vector<float>& h, std::size_t T,
-                 const std::vector<std::size_t>& last) const;  // h [T, n_embd]
+  std::vector<std::size_t> last_keys(std::size_t T, std::span<const Block> blocks) const;
+  // kv: when set, receives this layer's keys and values.
+  void run_layer(std::uint32_t il, std::vector<float>& h, std::size_t T, const std::vector<std::size_t>& last,
+                 LayerKv* kv = nullptr) const;  // h [T, n_embd]
   std::vector<float> attention(std::uint32_t il, const std::vector<float>& a, std::size_t T,
-                               const std::vector<std::size_t>& last) const;
+                               const std::vector<std::size_t>& last, LayerKv* kv = nullptr) const;
   std::vector<float> attend(const LayerHParams& lp, const std::vector<float>& q, const std::vector<float>& k,
                             const std::vector<float>& v, std::size_t T,
                             const std::vector<std::size_t>& last) const;  // [T, n_head·value_dim]

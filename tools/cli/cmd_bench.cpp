@@ -8,7 +8,7 @@
 // `tessera bench kernels [--types Q4_K,Q6_K,Q8_0] [--batches 1,4,16,512] [--json]`: every matmul
 // variant on the 12B linear-layer shapes (tools/bench/matmul_bench.h).
 // `tessera bench mm [--image-tokens 280,1120] [--audio-seconds 30]`: image and audio input
-// (cmd_bench_mm.cpp).
+// (cmd_bench_mm.cpp). `tessera bench spec`: speculative decoding (cmd_bench_spec.cpp).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -26,7 +26,8 @@
 
 namespace tessera::cli {
 
-CLI::App* add_bench_mm_command(CLI::App* bench, const GlobalOptions& global, int& exit_code);  // cmd_bench_mm.cpp
+CLI::App* add_bench_mm_command(CLI::App* bench, const GlobalOptions& global, int& exit_code);    // cmd_bench_mm.cpp
+CLI::App* add_bench_spec_command(CLI::App* bench, const GlobalOptions& global, int& exit_code);  // cmd_bench_spec.cpp
 
 namespace {
 
@@ -297,8 +298,9 @@ void add_bench_command(CLI::App& app, const GlobalOptions& global, int& exit_cod
   attention->add_flag("--json", aopts->json, "print JSON");
   attention->callback([aopts, &global, &exit_code] { exit_code = bench_attention(*aopts, global); });
   CLI::App* mm = add_bench_mm_command(cmd, global, exit_code);
-  cmd->callback([opts, kernels, attention, mm, &global, &exit_code] {
-    if (kernels->parsed() || attention->parsed() || mm->parsed()) return;  // they ran their own callbacks
+  CLI::App* spec = add_bench_spec_command(cmd, global, exit_code);
+  cmd->callback([opts, kernels, attention, mm, spec, &global, &exit_code] {
+    if (kernels->parsed() || attention->parsed() || mm->parsed() || spec->parsed()) return;  // ran their own
     exit_code = bench(*opts, global);
   });
 }

@@ -4,6 +4,7 @@
 // /exit (or end of input) quits. With an mmproj, /image PATH, /audio PATH and /video DIR attach media
 // to the next message; a file that cannot be read is reported and the chat goes on.
 #include <cstdio>
+#include <memory>
 #include <utility>
 #include <iostream>
 
@@ -11,6 +12,7 @@
 #include "engine/platform/console.h"
 #include "runtime/chat/chat_template.h"
 #include "runtime/generate/generate.h"
+#include "tools/cli/drafter_args.h"
 #include "tools/cli/media_args.h"
 #include "tools/cli/model_setup.h"
 
@@ -21,6 +23,7 @@ struct ChatCliOptions {
   ModelArgs model;
   SamplingArgs sampling;
   MediaArgs media;
+  DrafterArgs drafter;
   std::string system;
   std::uint32_t n_predict = 1024;
   bool think = false;
@@ -28,11 +31,13 @@ struct ChatCliOptions {
 
 class Conversation {
  public:
-  Conversation(const ChatCliOptions& o, LoadedModel& lm, MmProjector* proj)
+  Conversation(const ChatCliOptions& o, LoadedModel& lm, MmProjector* proj, const MtpDrafter* drafter)
       : o_(o), lm_(lm), proj_(proj),
-        session_(*lm.model, lm.session_options(media_ubatch(o.media, o.model.ubatch, proj != nullptr))),
+        session_(*lm.model,
+                 lm.session_options(media_ubatch(o.media, o.model.ubatch, proj != nullptr), drafter != nullptr)),
         sampler_(resolve_sampling(o.sampling, lm.model->file()), lm.model->hparams().n_vocab),
         stops_(StopSet::from_tokenizer(*lm.tokenizer)) {
+    if (drafter) drafting_ = std::make_unique<MtpDraftSession>(*drafter, session_);
     reset();
   }
 
@@ -99,6 +104,8 @@ class Conversation {
     GenerateOptions go;
     go.max_tokens = o_.n_predict;
     go.prompt_extras = prompt.extras();
+    go.drafter = drafting_.get();
+    go.spec = o_.drafter.spec;
     const GenerateStats st = generate(session_, *lm_.tokenizer, sampler_, stops_, prompt.ids, go,
                                       [&](std::uint32_t, std::string_view piece) {
                                         answer += piece;
@@ -113,6 +120,7 @@ class Conversation {
     msgs_.push_back({"assistant", answer});
     std::fprintf(stderr, "\n[%u tokens, %.2f tok/s; context %u/%u]\n", st.generated, st.generate_tps(),
                  session_.n_past(), session_.n_ctx());
+    if (drafting_ && o_.drafter.stats) std::fprintf(stderr, "%s", st.spec.summary(st.generate_tps()).c_str());
   }
 
  private:
@@ -120,6 +128,7 @@ class Conversation {
   LoadedModel& lm_;
   MmProjector* proj_;
   Gemma4Session session_;
+  std::unique_ptr<MtpDraftSession> drafting_;  // with --drafter
   Sampler sampler_;
   StopSet stops_;
   std::vector<ChatMessage> msgs_;
@@ -133,7 +142,8 @@ int chat(const ChatCliOptions& o, const GlobalOptions& global) {
   MediaArgs media = o.media;
   if (lm.demo && media.mmproj.empty()) media.mmproj = "demo";  // the demo takes /image and /audio too
   const std::unique_ptr<MmProjector> proj = load_mmproj(lm, media, o.model.quiet);
-  Conversation conv(o, lm, proj.get());
+  const std::unique_ptr<MtpDrafter> drafter = load_drafter(lm, o.drafter, o.model.quiet);
+  Conversation conv(o, lm, proj.get(), drafter.get());
   std::fprintf(stderr, "chat: type a message; /reset starts over, /exit quits%s\n",
                proj ? "; /image PATH, /audio PATH, /video DIR attach media to the next message" : "");
   std::string line;
@@ -171,6 +181,7 @@ void add_chat_command(CLI::App& app, const GlobalOptions& global, int& exit_code
   add_model_options(cmd, opts->model);
   add_sampling_options(cmd, opts->sampling);
   add_media_options(cmd, opts->media, false);
+  add_drafter_options(cmd, opts->drafter);
   cmd->add_option("--system", opts->system, "system prompt");
   cmd->add_option("-n,--n-predict", opts->n_predict, "tokens per answer at most");
   cmd->add_flag("--think", opts->think, "enable thinking");

@@ -10,6 +10,7 @@
 #include "engine/error.h"
 #include "runtime/chat/chat_template.h"
 #include "runtime/generate/generate.h"
+#include "tools/cli/drafter_args.h"
 #include "tools/cli/media_args.h"
 #include "tools/cli/model_setup.h"
 #include "engine/platform/console.h"
@@ -21,6 +22,7 @@ struct RunOptions {
   ModelArgs model;
   SamplingArgs sampling;
   MediaArgs media;
+  DrafterArgs drafter;
   std::string prompt;
   std::string system;
   std::string ids;
@@ -87,13 +89,18 @@ int run(const RunOptions& o, const GlobalOptions& global) {
   if (!o.dump_logits.empty()) dump_logits(o, lm, prompt, ubatch);
   if (o.n_predict == 0) return 0;
 
-  Gemma4Session session(*lm.model, lm.session_options(ubatch));
+  const std::unique_ptr<MtpDrafter> drafter = load_drafter(lm, o.drafter, o.model.quiet);
+  Gemma4Session session(*lm.model, lm.session_options(ubatch, drafter != nullptr));
+  std::unique_ptr<MtpDraftSession> drafting;
+  if (drafter) drafting = std::make_unique<MtpDraftSession>(*drafter, session);
   const SamplingParams sp = resolve_sampling(o.sampling, lm.model->file());
   Sampler sampler(sp, lm.model->hparams().n_vocab);
   const StopSet stops = StopSet::from_tokenizer(*lm.tokenizer);
   GenerateOptions go;
   go.max_tokens = o.n_predict;
   go.prompt_extras = prompt.extras();
+  go.drafter = drafting.get();
+  go.spec = o.drafter.spec;
   const GenerateStats st = generate(session, *lm.tokenizer, sampler, stops, ids, go,
                                     [](std::uint32_t, std::string_view text) {
                                       std::fwrite(text.data(), 1, text.size(), stdout);
@@ -104,6 +111,7 @@ int run(const RunOptions& o, const GlobalOptions& global) {
   std::fprintf(stderr, "prompt: %u tokens, %.2f tok/s | generation: %u tokens, %.2f tok/s | stop: %s | seed %llu\n",
                st.prompt_tokens, st.prompt_tps(), st.generated, st.generate_tps(),
                std::string(stop_reason_name(st.stop)).c_str(), static_cast<unsigned long long>(sp.seed));
+  if (drafter && o.drafter.stats) std::fprintf(stderr, "%s", st.spec.summary(st.generate_tps()).c_str());
   return 0;
 }
 
@@ -115,6 +123,7 @@ void add_run_command(CLI::App& app, const GlobalOptions& global, int& exit_code)
   add_model_options(cmd, opts->model);
   add_sampling_options(cmd, opts->sampling);
   add_media_options(cmd, opts->media, true);
+  add_drafter_options(cmd, opts->drafter);
   cmd->add_option("-p,--prompt", opts->prompt, "the prompt (a user turn; raw text with --raw)");
   cmd->add_option("--system", opts->system, "system prompt");
   cmd->add_option("--ids", opts->ids, "feed these token ids instead of a prompt, e.g. 2,17,99 (no BOS added)");

@@ -72,7 +72,8 @@ std::filesystem::path demo_file(const char* name, factory::Kind kind) {
   std::filesystem::path tmp = path;
   tmp += ".part";
   if (kind == factory::Kind::model) factory::write_model(fo, tmp);
-  else factory::write_mmproj(fo, tmp);
+  else if (kind == factory::Kind::mmproj) factory::write_mmproj(fo, tmp);
+  else factory::write_drafter(fo, tmp);
   std::filesystem::rename(tmp, path);
   return path;
 }
@@ -83,6 +84,10 @@ std::filesystem::path demo_model_path() { return demo_file("tessera-demo-small-Q
 
 std::filesystem::path demo_mmproj_path() {
   return demo_file("tessera-demo-small-mmproj.gguf", factory::Kind::mmproj);
+}
+
+std::filesystem::path demo_drafter_path() {
+  return demo_file("tessera-demo-small-drafter.gguf", factory::Kind::drafter);
 }
 
 LoadedModel load_model(const GlobalOptions& global, const ModelArgs& args) {

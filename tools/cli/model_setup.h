@@ -47,8 +47,9 @@ struct LoadedModel {
   std::uint32_t n_ctx = 0;  // the context in force (--ctx resolved)
   ops::KvType kv_type = ops::KvType::f16;  // --kv-type
   // Session options of the loaded model: its context, the ubatch and the KV cache type.
-  SessionOptions session_options(std::uint32_t ubatch) const {
+  SessionOptions session_options(std::uint32_t ubatch, bool keep_hidden = false) const {
     SessionOptions o;
+    o.keep_hidden = keep_hidden;
     o.n_ctx = n_ctx;
     o.n_ubatch = ubatch;
     o.kv_type = kv_type;
@@ -60,6 +61,8 @@ LoadedModel load_model(const GlobalOptions& global, const ModelArgs& args);
 
 // The demo model's mmproj (factory 'small' preset), generated once into the cache directory.
 std::filesystem::path demo_mmproj_path();
+// The demo model's MTP drafter, likewise.
+std::filesystem::path demo_drafter_path();
 
 // The engine options of the global flags (device, profile, validation) over the environment.
 EngineOptions engine_options(const GlobalOptions& global);

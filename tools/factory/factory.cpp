@@ -1,5 +1,8 @@
 #include "tools/factory/factory.h"
 
+#include <cstdio>
+#include <optional>
+
 #include "engine/error.h"
 #include "runtime/gguf/gguf_writer.h"
 #include "tools/factory/weights.h"
@@ -9,9 +12,15 @@ namespace tessera::factory {
 namespace {
 
 std::string describe(const FactoryOptions& opts) {
+  std::string pair;
+  if (opts.pair.markov) {
+    char noise[32];
+    std::snprintf(noise, sizeof noise, "%g", opts.pair.drafter_noise);
+    pair = std::string(" markov") + (opts.pair.drafter_noise != 0 ? std::string(" drafter_noise=") + noise : "");
+  }
   return "tessera-factory synthetic weights: preset=" + opts.preset.name + " type=" + opts.type.name +
          " seed=" + std::to_string(opts.seed) + (opts.zeros ? " zeros" : "") +
-         (opts.vocab.empty() ? " vocab=synthetic" : " vocab=" + path_to_utf8(opts.vocab.filename()));
+         (opts.vocab.empty() ? " vocab=synthetic" : " vocab=" + path_to_utf8(opts.vocab.filename())) + pair;
 }
 
 }  // namespace
@@ -40,6 +49,7 @@ Vocab load_vocab(const FactoryOptions& opts) {
 }
 
 FilePlan prepare(gguf::Writer& w, const FactoryOptions& opts, Kind kind, const Vocab& vocab) {
+  check_pair_options(opts.pair);
   const std::string desc = describe(opts);
   FilePlan plan;
   switch (kind) {
@@ -61,6 +71,7 @@ FilePlan prepare(gguf::Writer& w, const FactoryOptions& opts, Kind kind, const V
     case Kind::all:
       throw Error("[factory] prepare() writes one file; use write_files() for --kind all");
   }
+  if (opts.pair.markov && kind != Kind::mmproj) apply_pair_design(plan);
   if (opts.alignment != 32) w.set_u32("general.alignment", opts.alignment);
   if (kind != Kind::mmproj) write_tokenizer_metadata(w, vocab);
   for (const TensorSpec& t : plan.tensors) w.add_tensor(t.name, t.type, t.ne);
@@ -70,10 +81,13 @@ FilePlan prepare(gguf::Writer& w, const FactoryOptions& opts, Kind kind, const V
 WrittenFile write_file(const FactoryOptions& opts, Kind kind, const std::filesystem::path& path, const Vocab& vocab) {
   gguf::Writer w;
   const FilePlan plan = prepare(w, opts, kind, vocab);
+  std::optional<PairDesign> design;
+  if (opts.pair.markov && kind != Kind::mmproj && !opts.zeros)
+    design.emplace(opts.preset, opts.type, opts.seed, vocab, opts.pair.drafter_noise);
   w.begin(path);
   for (const TensorSpec& t : plan.tensors) {
     if (opts.zeros) w.skip_tensor();
-    else write_tensor_data(w, t, opts.seed, opts.threads);
+    else write_tensor_data(w, t, opts.seed, opts.threads, design ? &*design : nullptr);
   }
   w.finish();
   return {path, plan.architecture, plan.tensors.size(), w.file_size()};

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tools/factory/pair_design.h"
 #include "tools/factory/plan.h"
 #include "tools/factory/presets.h"
 #include "tools/factory/recipe.h"
@@ -34,6 +35,7 @@ struct FactoryOptions {
   bool zeros = false;                              // metadata only, tensor data sparse zeros
   std::uint32_t alignment = 32;                    // != 32 writes general.alignment
   unsigned threads = 0;                            // 0: all cores
+  PairOptions pair;                                // designed target/drafter pair (pair_design.h); off: random
 };
 
 struct WrittenFile {

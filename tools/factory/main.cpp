@@ -2,9 +2,11 @@
 // exact names, shapes, types and metadata of real ones. See tools/factory/factory.h.
 //
 //   tessera-factory --preset tiny|small|12b --type F16|Q4_K_M|... --seed N [--vocab tokenizer.json]
-//                   [--zeros] [--kind model|mmproj|drafter|all] [--threads N] -o OUT.gguf
+//                   [--zeros] [--kind model|mmproj|drafter|all] [--threads N]
+//                   [--markov [--drafter-noise X]] -o OUT.gguf
 //
-// --kind all writes OUT.gguf, OUT-mmproj.gguf and OUT-drafter.gguf.
+// --kind all writes OUT.gguf, OUT-mmproj.gguf and OUT-drafter.gguf. --markov designs the model
+// and drafter of one seed as a pair with a controlled agreement (tools/factory/pair_design.h).
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -41,6 +43,8 @@ int main(int argc, char** argv) {
   std::uint32_t alignment = 32;
   unsigned threads = 0;
   std::uint32_t ctx_train = 0;
+  bool markov = false;
+  double drafter_noise = 0;
   app.add_option("--preset", preset, "model dimensions: " + join(preset_names()))->capture_default_str();
   app.add_option("--type", type, "matrix type or recipe: " + join(type_choice_names()))->capture_default_str();
   app.add_option("--seed", seed, "random seed; the weights are a pure function of it")->capture_default_str();
@@ -53,6 +57,11 @@ int main(int argc, char** argv) {
   app.add_option("--ctx-train", ctx_train, "trained context length written to the file (default: the preset's)")
       ->check(CLI::Range(1u, 1u << 24));
   app.add_option("--threads", threads, "generation threads (0: all cores)")->capture_default_str();
+  app.add_flag("--markov", markov,
+               "design the model as a first-order Markov chain and the drafter to reproduce its greedy map");
+  app.add_option("--drafter-noise", drafter_noise,
+                 "with --markov: relative Gaussian noise on the drafter's output table (0: ~100% greedy agreement)")
+      ->capture_default_str();
   app.add_option("-o,--output", out, "output .gguf path")->required();
   CLI11_PARSE(app, argc, argv);
 
@@ -66,6 +75,8 @@ int main(int argc, char** argv) {
     opts.zeros = zeros;
     opts.alignment = alignment;
     opts.threads = threads;
+    opts.pair.markov = markov;
+    opts.pair.drafter_noise = drafter_noise;
     const Kind k = parse_kind(kind);
     const auto t0 = std::chrono::steady_clock::now();
     const std::vector<WrittenFile> files = write_files(opts, k, out);

@@ -25,6 +25,13 @@ enum class Init {
   bias,         // 0.02·N
   pos_table,    // vision position table: 0.2·N
   rope_freqs,   // n_rope_rotating × 1.0, then 1e30
+  // The target/drafter pair design (pair_design.h) only:
+  zero,             // 0: post-attention / post-FFN norms, so each sub-block adds nothing
+  one,              // 1: layer_output_scale, the drafter's output_norm
+  pair_embd,        // target token_embd: the rows of the low-rank E = A·B
+  pair_out_norm,    // target output_norm: γ·(±1)
+  pair_pre_proj,    // drafter pre-projection: c·B over the embedding half, zeros elsewhere
+  pair_draft_embd,  // drafter token_embd: rows B·W·E'_j (+ noise)
 };
 
 struct TensorSpec {

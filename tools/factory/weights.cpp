@@ -9,59 +9,32 @@
 #include "engine/error.h"
 #include "runtime/gguf/gguf_writer.h"
 #include "runtime/quant/quantize.h"
+#include "tools/factory/pair_design.h"
+#include "tools/factory/rng.h"
 
 namespace tessera::factory {
 namespace {
 
 constexpr std::uint64_t kBatchBytes = 8u << 20;  // output bytes generated per batch
 
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-std::uint64_t fnv1a(const std::string& s) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-// A small portable generator: splitmix64 over a per-row seed.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) : state_(seed) {}
-  // Uniform in [0, 1).
-  float uniform() { return static_cast<float>(splitmix64(state_) >> 40) * (1.0f / 16777216.0f); }
-  // Approximately N(0, 1): the sum of four 16-bit uniforms, centred and scaled (Irwin-Hall).
-  float normal() {
-    const std::uint64_t r = splitmix64(state_);
-    const float s = static_cast<float>((r & 0xffff) + ((r >> 16) & 0xffff) + ((r >> 32) & 0xffff) + (r >> 48));
-    return (s * (1.0f / 65536.0f) - 2.0f) * 1.7320508f;
-  }
-
- private:
-  std::uint64_t state_;
-};
-
-std::uint64_t row_seed(const TensorSpec& t, std::uint64_t seed, std::uint64_t row) {
-  std::uint64_t s = seed ^ 0x5445535345524131ull;  // "TESSERA1"
-  std::uint64_t mixed = splitmix64(s) ^ fnv1a(t.name);
-  mixed = splitmix64(mixed) + row * 0xD1B54A32D192ED03ull;
-  return splitmix64(mixed);
-}
-
 }  // namespace
 
-void generate_rows(const TensorSpec& t, std::uint64_t seed, std::uint64_t row0, std::uint64_t n_rows, float* out) {
+void generate_rows(const TensorSpec& t, std::uint64_t seed, std::uint64_t row0, std::uint64_t n_rows, float* out,
+                   const PairDesign* design) {
   const std::uint64_t ne0 = t.ne.at(0);
+  switch (t.init) {
+    case Init::pair_embd:
+    case Init::pair_out_norm:
+    case Init::pair_pre_proj:
+    case Init::pair_draft_embd:
+      if (!design) throw Error("[factory] tensor '" + t.name + "' is set by the pair design, and there is none");
+      design->generate_rows(t, row0, n_rows, out);
+      return;
+    default: break;
+  }
   const float fan_in_scale = 1.0f / std::sqrt(static_cast<float>(ne0));
   for (std::uint64_t r = 0; r < n_rows; ++r) {
-    Rng rng(row_seed(t, seed, row0 + r));
+    Rng rng(stream_seed(seed, t.name, row0 + r));
     float* o = out + r * ne0;
     for (std::uint64_t i = 0; i < ne0; ++i) {
       float v = 0.0f;
@@ -74,13 +47,20 @@ void generate_rows(const TensorSpec& t, std::uint64_t seed, std::uint64_t row0, 
         case Init::bias: v = 0.02f * rng.normal(); break;
         case Init::pos_table: v = 0.2f * rng.normal(); break;
         case Init::rope_freqs: v = (row0 + r) * ne0 + i < t.rope_rotating ? 1.0f : 1e30f; break;
+        case Init::zero: v = 0.0f; break;
+        case Init::one: v = 1.0f; break;
+        case Init::pair_embd:
+        case Init::pair_out_norm:
+        case Init::pair_pre_proj:
+        case Init::pair_draft_embd: break;  // handled above
       }
       o[i] = v;
     }
   }
 }
 
-void write_tensor_data(gguf::Writer& w, const TensorSpec& t, std::uint64_t seed, unsigned threads) {
+void write_tensor_data(gguf::Writer& w, const TensorSpec& t, std::uint64_t seed, unsigned threads,
+                       const PairDesign* design) {
   const std::uint64_t ne0 = t.ne.at(0);
   const std::uint64_t rows = t.n_elements() / ne0;
   const std::uint64_t row_bytes = dtype_bytes(t.type, ne0);
@@ -93,7 +73,7 @@ void write_tensor_data(gguf::Writer& w, const TensorSpec& t, std::uint64_t seed,
     try {
       std::vector<float> row(static_cast<std::size_t>(ne0));
       for (std::uint64_t r = r0; r < r1; ++r) {
-        generate_rows(t, seed, r, 1, row.data());
+        generate_rows(t, seed, r, 1, row.data(), design);
         quantize_row(t.type, row.data(), out.data() + (r - base) * row_bytes, static_cast<std::int64_t>(ne0));
       }
     } catch (...) {
