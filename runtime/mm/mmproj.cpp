@@ -10,7 +10,6 @@
 #include "engine/ops/vision_embed.h"
 #include "engine/platform/console.h"
 #include "engine/transfer.h"
-#include "runtime/quant/dequant.h"
 
 namespace tessera {
 namespace {
@@ -51,16 +50,6 @@ class MmprojFile {
  private:
   const gguf::File& f_;
 };
-
-std::vector<float> floats(const gguf::File& f, const gguf::TensorInfo& t) {
-  return dequantize(t.type, f.data(t), static_cast<std::int64_t>(t.n_elements));
-}
-
-Buffer upload_floats(Context& ctx, std::span<const float> v, const std::string& name) {
-  Buffer b = Buffer::create(ctx.device(), 4 * std::max<std::size_t>(v.size(), 1), MemoryKind::Device, name);
-  upload(ctx, std::as_bytes(v), b.range(0, 4 * v.size()));
-  return b;
-}
 
 }  // namespace
 
@@ -139,15 +128,15 @@ std::unique_ptr<MmProjector> MmProjector::load(Context& ctx, const std::filesyst
     return upload_tensor(ctx, f, t, max_chunk);
   };
   if (info.vision) {
-    p->ln1_w_ = upload_floats(ctx, floats(f, *ln1_w), "mmproj.ln1_w");
-    p->ln1_b_ = upload_floats(ctx, floats(f, *ln1_b), "mmproj.ln1_b");
-    std::vector<float> vecs = floats(f, *embd_b);
+    p->ln1_w_ = upload_floats(ctx, tensor_floats(f, *ln1_w), "mmproj.ln1_w");
+    p->ln1_b_ = upload_floats(ctx, tensor_floats(f, *ln1_b), "mmproj.ln1_b");
+    std::vector<float> vecs = tensor_floats(f, *embd_b);
     for (const gguf::TensorInfo* t : norms) {
-      const std::vector<float> v = floats(f, *t);
+      const std::vector<float> v = tensor_floats(f, *t);
       vecs.insert(vecs.end(), v.begin(), v.end());
     }
     p->vecs_ = upload_floats(ctx, vecs, "mmproj.vecs");
-    p->pos_ = upload_floats(ctx, floats(f, *pos), "mmproj.pos");
+    p->pos_ = upload_floats(ctx, tensor_floats(f, *pos), "mmproj.pos");
     for (const gguf::TensorInfo* t : {ln1_w, ln1_b, embd_b, pos}) info.bytes += t->n_bytes;
     for (const gguf::TensorInfo* t : norms) info.bytes += t->n_bytes;
     p->patch_embd_ = matrix(*embd);

@@ -21,17 +21,6 @@ class Checker {
   const gguf::File& f_;
 };
 
-std::vector<float> read_floats(const gguf::File& f, const gguf::TensorInfo& t) {
-  return dequantize(t.type, f.data(t), static_cast<std::int64_t>(t.n_elements));
-}
-
-Buffer upload_vector(Context& ctx, const gguf::File& f, const gguf::TensorInfo& t) {
-  const std::vector<float> v = read_floats(f, t);
-  Buffer b = Buffer::create(ctx.device(), 4 * v.size(), MemoryKind::Device, t.name);
-  upload(ctx, std::as_bytes(std::span(v)), b.range());
-  return b;
-}
-
 }  // namespace
 
 Gemma4Weights load_gemma4_weights(Context& ctx, const gguf::File& file, const Gemma4HParams& hp,
@@ -92,14 +81,14 @@ Gemma4Weights load_gemma4_weights(Context& ctx, const gguf::File& file, const Ge
     return g;
   };
   auto vector = [&](const gguf::TensorInfo& t) {
-    Buffer b = upload_vector(ctx, file, t);
+    Buffer b = upload_floats(ctx, file, t);
     w.bytes += t.n_bytes;
     if (progress) progress(++done, total, w.bytes);
     return b;
   };
   w.token_embd = matrix(embd);
   w.output_norm = vector(out_norm);
-  w.rope_freqs = freqs ? read_floats(file, *freqs) : std::vector<float>(hp.rope_dims / 2, 1.0f);
+  w.rope_freqs = freqs ? tensor_floats(file, *freqs) : std::vector<float>(hp.rope_dims / 2, 1.0f);
   if (progress) progress(++done, total, w.bytes);
   for (const LayerInfos& li : infos) {
     Gemma4LayerWeights& lw = w.layers.emplace_back();
@@ -117,7 +106,7 @@ Gemma4Weights load_gemma4_weights(Context& ctx, const gguf::File& file, const Ge
     lw.ffn_up = matrix(*li.up);
     lw.ffn_down = matrix(*li.down);
     lw.post_ffw_norm = vector(*li.post_ffw);
-    lw.output_scale = li.scale ? read_floats(file, *li.scale)[0] : 1.0f;
+    lw.output_scale = li.scale ? tensor_floats(file, *li.scale)[0] : 1.0f;
     if (progress) progress(++done, total, w.bytes);
   }
   return w;

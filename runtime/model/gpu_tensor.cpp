@@ -1,6 +1,10 @@
 #include "runtime/model/gpu_tensor.h"
 
+#include <algorithm>
+
 #include "engine/error.h"
+#include "engine/transfer.h"
+#include "runtime/quant/dequant.h"
 #include "engine/platform/console.h"
 
 namespace tessera {
@@ -27,6 +31,20 @@ const gguf::TensorInfo& require_tensor(const gguf::File& file, const std::string
     throw Error(where + "is " + t->shape_string() + " but " + want + "] is needed");
   }
   return *t;
+}
+
+std::vector<float> tensor_floats(const gguf::File& file, const gguf::TensorInfo& t) {
+  return dequantize(t.type, file.data(t), static_cast<std::int64_t>(t.n_elements));
+}
+
+Buffer upload_floats(Context& ctx, std::span<const float> v, const std::string& name) {
+  Buffer b = Buffer::create(ctx.device(), 4 * std::max<std::size_t>(v.size(), 1), MemoryKind::Device, name);
+  if (!v.empty()) upload(ctx, std::as_bytes(v), b.range(0, 4 * v.size()));
+  return b;
+}
+
+Buffer upload_floats(Context& ctx, const gguf::File& file, const gguf::TensorInfo& t) {
+  return upload_floats(ctx, tensor_floats(file, t), t.name);
 }
 
 GpuTensor upload_tensor(Context& ctx, const gguf::File& file, const gguf::TensorInfo& t, std::uint64_t max_chunk) {

@@ -2,6 +2,7 @@
 // split by rows into chunks that each fit one binding and one allocation.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,13 @@ struct GpuTensor {
 // "[<component>] <file>: tensor '<name>' is missing" / "... is [a, b] but [c, d] is needed".
 const gguf::TensorInfo& require_tensor(const gguf::File& file, const std::string& name, std::vector<std::uint64_t> ne,
                                        const std::string& component);
+
+// A tensor of any type dequantized to f32 on the host (norm vectors, scalars, tables).
+std::vector<float> tensor_floats(const gguf::File& file, const gguf::TensorInfo& t);
+// The same uploaded into a device buffer named after the tensor.
+Buffer upload_floats(Context& ctx, const gguf::File& file, const gguf::TensorInfo& t);
+// Host floats into a new device buffer (at least 4 bytes).
+Buffer upload_floats(Context& ctx, std::span<const float> v, const std::string& name);
 
 // Uploads `t` of `file` in row chunks (max_chunk = 0: the device limits; tests pass a small one),
 // then tells the OS the mapped pages are no longer needed.

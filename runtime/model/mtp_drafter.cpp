@@ -15,17 +15,8 @@
 #include "engine/platform/console.h"
 #include "engine/transfer.h"
 #include "runtime/model/rope_table.h"
-#include "runtime/quant/dequant.h"
 
 namespace tessera {
-namespace {
-
-std::vector<float> floats(const gguf::File& f, const gguf::TensorInfo& t) {
-  return dequantize(t.type, f.data(t), static_cast<std::int64_t>(t.n_elements));
-}
-
-}  // namespace
-
 std::unique_ptr<MtpDrafter> MtpDrafter::load(Context& ctx, const std::filesystem::path& path,
                                              const Gemma4Model& target, std::uint64_t max_chunk) {
   std::unique_ptr<MtpDrafter> d(new MtpDrafter(ctx, gguf::File::open(path), target));
@@ -102,17 +93,14 @@ std::unique_ptr<MtpDrafter> MtpDrafter::load(Context& ctx, const std::filesystem
     return upload_tensor(ctx, f, t, max_chunk);
   };
   auto vector = [&](const gguf::TensorInfo& t) {
-    const std::vector<float> v = floats(f, t);
-    Buffer b = Buffer::create(ctx.device(), 4 * v.size(), MemoryKind::Device, t.name);
-    upload(ctx, std::as_bytes(std::span(v)), b.range());
     d->bytes_ += t.n_bytes;
-    return b;
+    return upload_floats(ctx, f, t);
   };
   d->token_embd = matrix(embd);
   d->pre_projection = matrix(pre);
   d->post_projection = matrix(post);
   d->output_norm = vector(out_norm);
-  d->rope_freqs = freqs ? floats(f, *freqs) : std::vector<float>(hp.rope_dims / 2, 1.0f);
+  d->rope_freqs = freqs ? tensor_floats(f, *freqs) : std::vector<float>(hp.rope_dims / 2, 1.0f);
   for (const Infos& in : infos) {
     MtpLayerWeights& lw = d->layers.emplace_back();
     lw.attn_norm = vector(*in.attn_norm);
@@ -125,7 +113,7 @@ std::unique_ptr<MtpDrafter> MtpDrafter::load(Context& ctx, const std::filesystem
     lw.ffn_up = matrix(*in.up);
     lw.ffn_down = matrix(*in.down);
     lw.post_ffw_norm = vector(*in.post_ffw);
-    lw.output_scale = in.scale ? floats(f, *in.scale)[0] : 1.0f;
+    lw.output_scale = in.scale ? tensor_floats(f, *in.scale)[0] : 1.0f;
   }
   return d;
 }
