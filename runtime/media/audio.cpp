@@ -10,8 +10,7 @@
 #include <memory>
 
 #include "engine/error.h"
-#include "engine/platform/console.h"
-#include "engine/platform/mapped_file.h"
+#include "runtime/media/media_file.h"
 
 #ifdef TESSERA_HAVE_SNDFILE
 #include <samplerate.h>
@@ -116,18 +115,8 @@ Audio decode_audio(std::span<const std::uint8_t> bytes, const std::string& name)
 }
 
 Audio load_audio(const std::filesystem::path& path) {
-  const std::string name = path_to_utf8(path);
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) fail(name, "no such file");
-  if (!std::filesystem::is_regular_file(path, ec)) fail(name, "not a regular file");
-  MappedFile f;
-  try {
-    f = MappedFile::open(path);
-  } catch (const Error& e) {
-    throw Error(std::string("[audio] ") + e.what());
-  }
-  const auto b = f.bytes();
-  return decode_audio({reinterpret_cast<const std::uint8_t*>(b.data()), b.size()}, name);
+  const MediaFile f = MediaFile::open(path, "audio");
+  return decode_audio(f.bytes(), f.name());
 }
 
 std::vector<float> resample(std::span<const float> mono, std::uint32_t from_rate, std::uint32_t to_rate) {

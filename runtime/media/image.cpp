@@ -10,8 +10,7 @@
 #include <vector>
 
 #include "engine/error.h"
-#include "engine/platform/console.h"
-#include "engine/platform/mapped_file.h"
+#include "runtime/media/media_file.h"
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -341,18 +340,8 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name)
 }
 
 Image load_image(const std::filesystem::path& path) {
-  const std::string name = path_to_utf8(path);
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) fail(name, "no such file");
-  if (!std::filesystem::is_regular_file(path, ec)) fail(name, "not a regular file");
-  MappedFile f;
-  try {
-    f = MappedFile::open(path);
-  } catch (const Error& e) {
-    throw Error(std::string("[image] ") + e.what());
-  }
-  const auto b = f.bytes();
-  return decode_image({reinterpret_cast<const std::uint8_t*>(b.data()), b.size()}, name);
+  const MediaFile f = MediaFile::open(path, "image");
+  return decode_image(f.bytes(), f.name());
 }
 
 ImageSize image_target_size(std::uint32_t width, std::uint32_t height, std::uint32_t max_tokens) {

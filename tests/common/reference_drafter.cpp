@@ -8,9 +8,8 @@
 #include <limits>
 #include <string>
 
-#include "engine/error.h"
+#include "common/reference_util.h"
 #include "runtime/gguf/gguf.h"
-#include "runtime/quant/dequant.h"
 
 namespace tessera::ref {
 namespace {
@@ -21,61 +20,14 @@ constexpr std::initializer_list<const char*> kPreNames = {"nextn.pre_projection.
 constexpr std::initializer_list<const char*> kPostNames = {"nextn.post_projection.weight", "mtp.post_projection.weight",
                                                            "mtp_post_proj.weight"};
 
-double dot(const float* a, const float* b, std::size_t n) {
-  double s = 0;
-  for (std::size_t i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
-  return s;
+// The first of `names` the file has.
+Matrix matrix_any(const Reader& r, std::initializer_list<const char*> names, std::uint32_t n_in, std::uint32_t n_out) {
+  for (const char* name : names)
+    if (r.has(name)) return r.matrix(name, n_in, n_out);
+  std::string all;
+  for (const char* name : names) all += (all.empty() ? "" : " / ") + std::string(name);
+  r.fail("tensor " + all + " is missing");
 }
-
-// y[n_out] = W · x[n_in].
-std::vector<float> matvec(const Matrix& m, std::span<const float> x) {
-  std::vector<float> y(m.n_out);
-  for (std::size_t r = 0; r < m.n_out; ++r) y[r] = static_cast<float>(dot(m.w.data() + r * m.n_in, x.data(), m.n_in));
-  return y;
-}
-
-// RMSNorm of every `width`-wide slice of x.
-void norm_slices(std::vector<float>& x, std::size_t width, std::span<const float> w, double eps) {
-  for (std::size_t off = 0; off < x.size(); off += width) rms_norm(std::span<float>(x).subspan(off, width), w, eps);
-}
-
-std::string shape(std::initializer_list<std::uint64_t> ne) {
-  std::string s = "[";
-  for (const std::uint64_t d : ne) s += (s.size() > 1 ? ", " : "") + std::to_string(d);
-  return s + "]";
-}
-
-// Tensor lookups with shape checks, dequantized to f32.
-class Reader {
- public:
-  explicit Reader(const gguf::File& f) : f_(f) {}
-
-  [[noreturn]] void fail(const std::string& msg) const {
-    throw Error("[reference-drafter] " + f_.path().string() + ": " + msg);
-  }
-
-  std::vector<float> tensor(const std::string& name, std::initializer_list<std::uint64_t> ne) const {
-    const gguf::TensorInfo* t = f_.find_tensor(name);
-    if (!t) fail("tensor '" + name + "' is missing");
-    if (t->ne != std::vector<std::uint64_t>(ne))
-      fail("tensor '" + name + "' is " + t->shape_string() + ", expected " + shape(ne));
-    return dequantize(t->type, f_.data(*t), static_cast<std::int64_t>(t->n_elements));
-  }
-  Matrix matrix(const std::string& name, std::uint32_t n_in, std::uint32_t n_out) const {
-    return Matrix{n_in, n_out, tensor(name, {n_in, n_out})};
-  }
-  // The first of `names` the file has.
-  Matrix matrix_any(std::initializer_list<const char*> names, std::uint32_t n_in, std::uint32_t n_out) const {
-    for (const char* name : names)
-      if (f_.find_tensor(name)) return matrix(name, n_in, n_out);
-    std::string all;
-    for (const char* name : names) all += (all.empty() ? "" : " / ") + std::string(name);
-    fail("tensor " + all + " is missing");
-  }
-
- private:
-  const gguf::File& f_;
-};
 
 }  // namespace
 
@@ -83,7 +35,7 @@ class Reader {
 
 ReferenceDrafter ReferenceDrafter::load(const std::filesystem::path& path) {
   const gguf::File f = gguf::File::open(path);
-  const Reader r(f);
+  const Reader r(f, "reference-drafter");
   if (!is_gemma4_arch(f.architecture()) || f.architecture() == "gemma4")
     r.fail("general.architecture is '" + f.architecture() +
            "': a text model, not an MTP drafter (gemma4-assistant / gemma4_assistant)");
@@ -96,8 +48,8 @@ ReferenceDrafter ReferenceDrafter::load(const std::filesystem::path& path) {
   m.token_embd_ = r.tensor("token_embd.weight", {h, hp.n_vocab});
   m.output_norm_ = r.tensor("output_norm.weight", {h});
   if (hp.n_global_layers() > 0) m.rope_freqs_ = r.tensor("rope_freqs.weight", {hp.rope_dims / 2});
-  m.pre_ = r.matrix_any(kPreNames, 2 * d, h);
-  m.post_ = r.matrix_any(kPostNames, h, d);
+  m.pre_ = matrix_any(r, kPreNames, 2 * d, h);
+  m.post_ = matrix_any(r, kPostNames, h, d);
 
   for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
     const LayerHParams lp = hp.layer(il);
@@ -119,9 +71,7 @@ ReferenceDrafter ReferenceDrafter::load(const std::filesystem::path& path) {
   return m;
 }
 
-void ReferenceDrafter::fail(const std::string& msg) const {
-  throw Error("[reference-drafter] " + path_.string() + ": " + msg);
-}
+void ReferenceDrafter::fail(const std::string& msg) const { ref::fail("reference-drafter", path_, msg); }
 
 std::uint32_t ReferenceDrafter::target_layer(const ReferenceModel& target, std::uint32_t il) const {
   const Gemma4HParams& thp = target.hparams();

@@ -4,64 +4,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <initializer_list>
 #include <limits>
 #include <numbers>
 #include <string>
 
-#include "engine/error.h"
+#include "common/reference_util.h"
 #include "runtime/gguf/gguf.h"
-#include "runtime/quant/dequant.h"
 
 namespace tessera::ref {
 namespace {
-
-// sum a[i]·b[i] in double, four independent partial sums (no long dependency chain).
-double dot(const float* a, const float* b, std::size_t n) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += static_cast<double>(a[i]) * b[i];
-    s1 += static_cast<double>(a[i + 1]) * b[i + 1];
-    s2 += static_cast<double>(a[i + 2]) * b[i + 2];
-    s3 += static_cast<double>(a[i + 3]) * b[i + 3];
-  }
-  for (; i < n; ++i) s0 += static_cast<double>(a[i]) * b[i];
-  return (s0 + s1) + (s2 + s3);
-}
-
-std::string shape(std::initializer_list<std::uint64_t> ne) {
-  std::string s = "[";
-  for (const std::uint64_t d : ne) s += (s.size() > 1 ? ", " : "") + std::to_string(d);
-  return s + "]";
-}
-
-// Tensor lookups with shape checks; every tensor comes out dequantized to f32.
-class Reader {
- public:
-  explicit Reader(const gguf::File& f) : f_(f) {}
-
-  [[noreturn]] void fail(const std::string& msg) const {
-    throw Error("[reference] " + f_.path().string() + ": " + msg);
-  }
-  bool has(const std::string& name) const { return f_.find_tensor(name) != nullptr; }
-
-  std::vector<float> tensor(const std::string& name, std::initializer_list<std::uint64_t> ne) const {
-    const gguf::TensorInfo* t = f_.find_tensor(name);
-    if (!t) fail("tensor '" + name + "' is missing");
-    if (t->ne != std::vector<std::uint64_t>(ne))
-      fail("tensor '" + name + "' is " + t->shape_string() + ", expected " + shape(ne));
-    return dequantize(t->type, f_.data(*t), static_cast<std::int64_t>(t->n_elements));
-  }
-
- private:
-  const gguf::File& f_;
-};
-
-// A weight [n_in, n_out] (n_out rows of n_in values).
-Matrix read_matrix(const Reader& r, const std::string& name, std::uint32_t n_in, std::uint32_t n_out) {
-  return Matrix{n_in, n_out, r.tensor(name, {n_in, n_out})};
-}
 
 // y[T, n_out] = x[T, n_in] · Wᵀ: y[t][r] = dot(row r of W, x[t]).
 std::vector<float> matmul(const Matrix& m, const std::vector<float>& x, std::size_t T) {
@@ -71,11 +22,6 @@ std::vector<float> matmul(const Matrix& m, const std::vector<float>& x, std::siz
     for (std::size_t t = 0; t < T; ++t) y[t * m.n_out + r] = static_cast<float>(dot(row, x.data() + t * m.n_in, m.n_in));
   }
   return y;
-}
-
-// RMSNorm of every `width`-wide slice of x (rows of a [T, width] or heads of a [T, H, width]).
-void norm_slices(std::vector<float>& x, std::size_t width, std::span<const float> w, double eps) {
-  for (std::size_t off = 0; off < x.size(); off += width) rms_norm(std::span<float>(x).subspan(off, width), w, eps);
 }
 
 }  // namespace
@@ -112,7 +58,7 @@ double gelu_tanh(double x) {
 
 ReferenceModel ReferenceModel::load(const std::filesystem::path& gguf_path) {
   const gguf::File f = gguf::File::open(gguf_path);
-  const Reader r(f);
+  const Reader r(f, "reference");
   ReferenceModel m;
   m.path_ = gguf_path;
   m.hp_ = read_gemma4_hparams(f);
@@ -133,21 +79,21 @@ ReferenceModel ReferenceModel::load(const std::filesystem::path& gguf_path) {
     const std::uint32_t q_out = lp.n_head * lp.head_dim, o_in = lp.n_head * lp.value_dim;
     Layer l;
     l.attn_norm = r.tensor(p + "attn_norm.weight", {d});
-    l.wq = read_matrix(r, p + "attn_q.weight", d, q_out);
-    l.wk = read_matrix(r, p + "attn_k.weight", d, lp.n_kv_heads * lp.head_dim);
+    l.wq = r.matrix(p + "attn_q.weight", d, q_out);
+    l.wk = r.matrix(p + "attn_k.weight", d, lp.n_kv_heads * lp.head_dim);
     if (r.has(p + "attn_v.weight"))
-      l.wv = read_matrix(r, p + "attn_v.weight", d, lp.n_kv_heads * lp.value_dim);
+      l.wv = r.matrix(p + "attn_v.weight", d, lp.n_kv_heads * lp.value_dim);
     else if (lp.value_dim != lp.head_dim)
       r.fail("layer " + std::to_string(il) + " has no attn_v (V = K) but value_length " +
              std::to_string(lp.value_dim) + " != key_length " + std::to_string(lp.head_dim));
     l.q_norm = r.tensor(p + "attn_q_norm.weight", {lp.head_dim});
     l.k_norm = r.tensor(p + "attn_k_norm.weight", {lp.head_dim});
-    l.wo = read_matrix(r, p + "attn_output.weight", o_in, d);
+    l.wo = r.matrix(p + "attn_output.weight", o_in, d);
     l.post_attn_norm = r.tensor(p + "post_attention_norm.weight", {d});
     l.ffn_norm = r.tensor(p + "ffn_norm.weight", {d});
-    l.gate = read_matrix(r, p + "ffn_gate.weight", d, lp.n_ff);
-    l.up = read_matrix(r, p + "ffn_up.weight", d, lp.n_ff);
-    l.down = read_matrix(r, p + "ffn_down.weight", lp.n_ff, d);
+    l.gate = r.matrix(p + "ffn_gate.weight", d, lp.n_ff);
+    l.up = r.matrix(p + "ffn_up.weight", d, lp.n_ff);
+    l.down = r.matrix(p + "ffn_down.weight", lp.n_ff, d);
     l.post_ffw_norm = r.tensor(p + "post_ffw_norm.weight", {d});
     l.out_scale = r.tensor(p + "layer_output_scale.weight", {1})[0];
     m.layers_.push_back(std::move(l));
@@ -176,8 +122,7 @@ std::vector<float> ReferenceModel::hidden_states(std::span<const std::uint32_t> 
 std::vector<float> ReferenceModel::residual(std::span<const std::uint32_t> ids, std::uint32_t n_layers,
                                             std::span<const Block> blocks, std::span<const EmbedRows> embeds) const {
   if (n_layers > hp_.n_layer)
-    throw Error("[reference] " + path_.string() + ": asked for " + std::to_string(n_layers) + " layers of " +
-                std::to_string(hp_.n_layer));
+    fail("reference", path_, "asked for " + std::to_string(n_layers) + " layers of " + std::to_string(hp_.n_layer));
   const std::vector<std::size_t> last = last_keys(ids.size(), blocks);
   std::vector<float> h = embed(ids, embeds);                                      // 1. embed
   for (std::uint32_t il = 0; il < n_layers; ++il) run_layer(il, h, ids.size(), last);  // 2. decoder layers
@@ -223,7 +168,7 @@ std::vector<float> ReferenceModel::logits_from_hidden(std::span<const float> hid
 // then each EmbedRows block overwrites its positions with its rows, unscaled (spec Appendix A).
 std::vector<float> ReferenceModel::embed(std::span<const std::uint32_t> ids, std::span<const EmbedRows> embeds) const {
   const std::size_t d = hp_.n_embd, T = ids.size();
-  const auto fail = [&](const std::string& msg) { throw Error("[reference] " + path_.string() + ": " + msg); };
+  const auto fail = [&](const std::string& msg) { ref::fail("reference", path_, msg); };
   std::vector<bool> injected(T, false);
   for (const EmbedRows& e : embeds) {
     if (e.rows.size() % d != 0)

@@ -7,69 +7,17 @@
 #include <string>
 
 #include "common/reference_forward.h"
-#include "engine/error.h"
+#include "common/reference_util.h"
 #include "runtime/gguf/gguf.h"
-#include "runtime/quant/dequant.h"
 
 namespace tessera::ref {
 namespace {
 
-// sum a[i]·b[i] in double.
-double dot(const float* a, const float* b, std::size_t n) {
-  double s0 = 0, s1 = 0;
-  std::size_t i = 0;
-  for (; i + 2 <= n; i += 2) {
-    s0 += static_cast<double>(a[i]) * b[i];
-    s1 += static_cast<double>(a[i + 1]) * b[i + 1];
-  }
-  for (; i < n; ++i) s0 += static_cast<double>(a[i]) * b[i];
-  return s0 + s1;
+// The tensor of shape ne, its rank checked first: a tensor of another rank is "expected N dimensions".
+std::vector<float> tensor(const Reader& r, const std::string& name, const std::vector<std::uint64_t>& ne) {
+  r.info(name, ne.size());
+  return r.tensor(name, ne);
 }
-
-// y[n_out] = W[n_out, n_in] · x[n_in] (+ bias[n_out] when given).
-std::vector<float> matvec(const std::vector<float>& w, std::span<const float> x, std::span<const float> bias = {}) {
-  const std::size_t n_in = x.size(), n_out = w.size() / n_in;
-  std::vector<float> y(n_out);
-  for (std::size_t r = 0; r < n_out; ++r)
-    y[r] = static_cast<float>(dot(w.data() + r * n_in, x.data(), n_in) + (bias.empty() ? 0.0 : bias[r]));
-  return y;
-}
-
-std::string shape(const std::vector<std::uint64_t>& ne) {
-  std::string s = "[";
-  for (const std::uint64_t d : ne) s += (s.size() > 1 ? ", " : "") + std::to_string(d);
-  return s + "]";
-}
-
-// Tensor lookups with shape checks; every tensor comes out dequantized to f32.
-class Reader {
- public:
-  explicit Reader(const gguf::File& f) : f_(f) {}
-
-  [[noreturn]] void fail(const std::string& msg) const {
-    throw Error("[reference] " + f_.path().string() + ": " + msg);
-  }
-  const gguf::TensorInfo& info(const std::string& name, std::size_t n_dims) const {
-    const gguf::TensorInfo* t = f_.find_tensor(name);
-    if (!t) fail("tensor '" + name + "' is missing");
-    if (t->ne.size() != n_dims) fail("tensor '" + name + "' is " + t->shape_string() + ", expected " +
-                                     std::to_string(n_dims) + " dimensions");
-    return *t;
-  }
-  std::vector<float> tensor(const std::string& name, const std::vector<std::uint64_t>& ne) const {
-    const gguf::TensorInfo& t = info(name, ne.size());
-    if (t.ne != ne) fail("tensor '" + name + "' is " + t.shape_string() + ", expected " + shape(ne));
-    return dequantize(t.type, f_.data(t), static_cast<std::int64_t>(t.n_elements));
-  }
-  std::string string_or(const std::string& key, const std::string& fallback) const {
-    return f_.has(key) ? f_.get_string(key) : fallback;
-  }
-  double float_or(const std::string& key, double fallback) const { return f_.has(key) ? f_.get_float(key) : fallback; }
-  bool flag_or(const std::string& key, bool fallback) const { return f_.has(key) ? f_.get_bool(key) : fallback; }
-
- private:
-  const gguf::File& f_;
-};
 
 }  // namespace
 
@@ -90,7 +38,7 @@ void layer_norm(std::span<float> x, std::span<const float> w, std::span<const fl
 
 ReferenceMmProj ReferenceMmProj::load(const std::filesystem::path& mmproj_path) {
   const gguf::File f = gguf::File::open(mmproj_path);
-  const Reader r(f);
+  const Reader r(f, "reference");
   ReferenceMmProj m;
   m.path_ = mmproj_path;
   if (f.architecture() != "clip") r.fail("general.architecture is '" + f.architecture() + "', expected 'clip'");
@@ -106,19 +54,19 @@ ReferenceMmProj ReferenceMmProj::load(const std::filesystem::path& mmproj_path) 
   if (vision) {
     m.n_vis_ = static_cast<std::uint32_t>(r.info("v.patch_embd.weight", 2).ne[1]);
     const std::uint64_t nv = m.n_vis_;
-    m.ln1_w_ = r.tensor("v.patch_norm.1.weight", {kPatchDim});
-    m.ln1_b_ = r.tensor("v.patch_norm.1.bias", {kPatchDim});
-    m.patch_w_ = r.tensor("v.patch_embd.weight", {kPatchDim, nv});
-    m.patch_b_ = r.tensor("v.patch_embd.bias", {nv});
-    m.ln2_w_ = r.tensor("v.patch_norm.2.weight", {nv});
-    m.ln2_b_ = r.tensor("v.patch_norm.2.bias", {nv});
+    m.ln1_w_ = tensor(r, "v.patch_norm.1.weight", {kPatchDim});
+    m.ln1_b_ = tensor(r, "v.patch_norm.1.bias", {kPatchDim});
+    m.patch_w_ = tensor(r, "v.patch_embd.weight", {kPatchDim, nv});
+    m.patch_b_ = tensor(r, "v.patch_embd.bias", {nv});
+    m.ln2_w_ = tensor(r, "v.patch_norm.2.weight", {nv});
+    m.ln2_b_ = tensor(r, "v.patch_norm.2.bias", {nv});
     m.pos_rows_ = static_cast<std::uint32_t>(r.info("v.position_embd.weight", 3).ne[1]);  // 1120 in real files
     if (m.pos_rows_ == 0) r.fail("tensor 'v.position_embd.weight' has no rows");
-    m.pos_ = r.tensor("v.position_embd.weight", {nv, m.pos_rows_, 2});
-    m.ln3_w_ = r.tensor("v.patch_norm.3.weight", {nv});
-    m.ln3_b_ = r.tensor("v.patch_norm.3.bias", {nv});
+    m.pos_ = tensor(r, "v.position_embd.weight", {nv, m.pos_rows_, 2});
+    m.ln3_w_ = tensor(r, "v.patch_norm.3.weight", {nv});
+    m.ln3_b_ = tensor(r, "v.patch_norm.3.bias", {nv});
     m.n_embd_ = static_cast<std::uint32_t>(r.info("mm.input_projection.weight", 2).ne[1]);
-    m.proj_ = r.tensor("mm.input_projection.weight", {nv, m.n_embd_});
+    m.proj_ = tensor(r, "mm.input_projection.weight", {nv, m.n_embd_});
     m.vision_eps_ = r.float_or("clip.vision.attention.layer_norm_epsilon", 1e-6);
   }
   if (audio) {
@@ -127,16 +75,14 @@ ReferenceMmProj ReferenceMmProj::load(const std::filesystem::path& mmproj_path) 
       r.fail("mm.a.input_projection.weight projects to " + std::to_string(n_out) +
              " but mm.input_projection.weight to " + std::to_string(m.n_embd_));
     m.n_embd_ = static_cast<std::uint32_t>(n_out);
-    m.audio_proj_ = r.tensor("mm.a.input_projection.weight", {kAudioFrame, n_out});
+    m.audio_proj_ = tensor(r, "mm.a.input_projection.weight", {kAudioFrame, n_out});
     m.audio_eps_ = r.float_or("clip.audio.attention.layer_norm_epsilon", 1e-6);
   }
   if (m.n_embd_ == 0) r.fail("the projection has zero output width");
   return m;
 }
 
-void ReferenceMmProj::fail(const std::string& msg) const {
-  throw Error("[reference] " + path_.string() + ": " + msg);
-}
+void ReferenceMmProj::fail(const std::string& msg) const { ref::fail("reference", path_, msg); }
 
 // ---- image (spec §4.2, §4.3) ----
 

@@ -86,6 +86,20 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// Zeroes a drafter's post-attention norms (but `keep`), its post-FFN norms and the h-half of its
+// pre-projection (d: the backbone width): those layers add 0 and h is not read.
+GgufEdit silence_drafter(std::uint32_t d, const std::string& keep = "") {
+  GgufEdit e;
+  e.f32 = [d, keep](const std::string& name, std::vector<float>& w) {
+    if ((ends_with(name, ".post_attention_norm.weight") && name != keep) || ends_with(name, ".post_ffw_norm.weight"))
+      std::fill(w.begin(), w.end(), 0.0f);
+    if (name == "nextn.pre_projection.weight")
+      for (std::size_t off = 0; off < w.size(); off += 2 * d)
+        std::fill(w.begin() + off + d, w.begin() + off + 2 * d, 0.0f);
+  };
+  return e;
+}
+
 std::vector<float> values(const gguf::File& f, const std::string& name) {
   const gguf::TensorInfo& t = f.tensor(name);
   return dequantize(t.type, f.data(t), static_cast<std::int64_t>(t.n_elements));
@@ -172,15 +186,7 @@ TEST(ReferenceDrafter, SilentLayersLeaveTheProjectedEmbedding) {
   Files files;
   const fs::path silent = files.dir / "silent.gguf";
   const std::uint32_t d = factory::preset_by_name("tiny").text.n_embd;
-  GgufEdit e;
-  e.f32 = [&](const std::string& name, std::vector<float>& w) {
-    if (ends_with(name, ".post_attention_norm.weight") || ends_with(name, ".post_ffw_norm.weight"))
-      std::fill(w.begin(), w.end(), 0.0f);
-    if (name == "nextn.pre_projection.weight")
-      for (std::size_t off = 0; off < w.size(); off += 2 * d)
-        std::fill(w.begin() + off + d, w.begin() + off + 2 * d, 0.0f);
-  };
-  rewrite_gguf(files.drafter, silent, e);
+  rewrite_gguf(files.drafter, silent, silence_drafter(d));
 
   const ref::ReferenceModel target = ref::ReferenceModel::load(files.model);
   const ref::ReferenceDrafter drafter = ref::ReferenceDrafter::load(silent);
@@ -234,16 +240,7 @@ void check_one_active_layer(std::uint32_t active, std::uint32_t P) {
   Files files;
   const fs::path one = files.dir / "one.gguf";
   const std::uint32_t d = factory::preset_by_name("tiny").text.n_embd;
-  const std::string keep = "blk." + std::to_string(active) + ".post_attention_norm.weight";
-  GgufEdit e;
-  e.f32 = [&](const std::string& name, std::vector<float>& w) {
-    if ((ends_with(name, ".post_attention_norm.weight") && name != keep) || ends_with(name, ".post_ffw_norm.weight"))
-      std::fill(w.begin(), w.end(), 0.0f);
-    if (name == "nextn.pre_projection.weight")
-      for (std::size_t off = 0; off < w.size(); off += 2 * d)
-        std::fill(w.begin() + off + d, w.begin() + off + 2 * d, 0.0f);
-  };
-  rewrite_gguf(files.drafter, one, e);
+  rewrite_gguf(files.drafter, one, silence_drafter(d, "blk." + std::to_string(active) + ".post_attention_norm.weight"));
   const ref::ReferenceModel target = ref::ReferenceModel::load(files.model);
   const ref::ReferenceDrafter drafter = ref::ReferenceDrafter::load(one);
   const std::vector<std::uint32_t> ids = some_tokens(P + 3, target.hparams().n_vocab);
