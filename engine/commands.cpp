@@ -28,7 +28,8 @@ struct QueryPool {
 };
 
 struct Stamp {
-  std::string label;
+  std::string label, kernel;
+  std::uint64_t bytes = 0;
   std::uint32_t pool = 0, query = 0;  // begin at query, end at query + 1
 };
 
@@ -187,7 +188,7 @@ struct CommandList::Impl {
       const std::uint64_t t0 = ticks[s.pool][s.query] & timestamp_mask;
       const std::uint64_t t1 = ticks[s.pool][s.query + 1] & timestamp_mask;
       const std::uint64_t delta = (t1 - t0) & timestamp_mask;  // wraps within the valid bits
-      timings.push_back({std::move(s.label), static_cast<double>(delta) * ns_per_tick * 1e-6});
+      timings.push_back({std::move(s.label), static_cast<double>(delta) * ns_per_tick * 1e-6, std::move(s.kernel), s.bytes});
     }
     stamps.clear();
   }
@@ -312,7 +313,9 @@ void CommandList::dispatch(const Pipeline& p, std::span<const BufferRange> bindi
   fn.vkCmdDispatch(m.cmd, gx, gy, gz);
   if (m.timestamps) {
     fn.vkCmdWriteTimestamp(m.cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, m.query_pools[q.first].pool, q.second + 1);
-    m.stamps.push_back({std::string(name), q.first, q.second});
+    std::uint64_t bytes = 0;
+    for (const VkDescriptorBufferInfo& b : infos) bytes += b.range;
+    m.stamps.push_back({std::string(name), std::string(p.name()), bytes, q.first, q.second});
   }
   m.barrier_after(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT);
   ++m.dispatches;
@@ -341,7 +344,7 @@ void CommandList::copy(const BufferRange& src, const BufferRange& dst) {
   m.fn().vkCmdCopyBuffer(m.cmd, src.buffer->handle(), dst.buffer->handle(), 1, &region);
   if (m.timestamps) {
     m.fn().vkCmdWriteTimestamp(m.cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, m.query_pools[q.first].pool, q.second + 1);
-    m.stamps.push_back({"copy", q.first, q.second});
+    m.stamps.push_back({"copy", "copy", 2 * n, q.first, q.second});
   }
   m.barrier_after(VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT);
 }

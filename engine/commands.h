@@ -82,8 +82,12 @@ class CommandList {
   std::uint32_t dispatch_count() const;  // dispatches recorded since begin()
 
   struct Timing {
-    std::string label;
-    double ms;
+    std::string label;   // the dispatch's label (default: the kernel name); "copy" for copies
+    double ms = 0;
+    std::string kernel;  // the pipeline's name (the kernel variant: "matmul_q4_k_...") or "copy"
+    // Bytes of the bound buffer ranges (copies: twice the bytes copied): what the dispatch may read
+    // and write, an upper bound of its memory traffic (GB/s figures in the viewer's timeline).
+    std::uint64_t bytes = 0;
   };
   // Per-dispatch (and per-copy) GPU times of the last completed submit, in recording order; empty when
   // timestamps are unsupported (timestampValidBits == 0) or disabled in EngineOptions.

@@ -132,7 +132,11 @@ TEST_F(DispatchTest, TimestampsPerDispatch) {
     ASSERT_EQ(t.size(), static_cast<std::size_t>(count));
     EXPECT_EQ(t[0].label, "first");
     EXPECT_EQ(t[1].label, "fill");
-    for (const auto& x : t) EXPECT_GE(x.ms, 0.0);
+    for (const auto& x : t) {
+      EXPECT_GE(x.ms, 0.0);
+      EXPECT_EQ(x.kernel, "fill");             // the variant, whatever the label
+      EXPECT_EQ(x.bytes, buf.range().bytes());  // the one bound range
+    }
   }
   Buffer other = Buffer::create(ctx().device(), 4096 * 4, MemoryKind::Device, "ts2");
   cl.begin();
@@ -140,6 +144,7 @@ TEST_F(DispatchTest, TimestampsPerDispatch) {
   cl.submit_and_wait();
   ASSERT_EQ(cl.timings().size(), 1u);  // copies are timed too
   EXPECT_EQ(cl.timings()[0].label, "copy");
+  EXPECT_EQ(cl.timings()[0].bytes, 2u * 4096 * 4);  // read + written
 }
 
 TEST_F(DispatchTest, PushConstantSizeMismatchThrows) {
